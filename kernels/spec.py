@@ -1,0 +1,122 @@
+"""What every backend needs to know about a network: names, codes and the flat layout.
+
+All parameters of a network live in one flat vector ``theta``. Layer ``l`` owns
+``W_l`` of shape (n_l, n_{l-1}) followed by ``b_l`` of shape (n_l,), both
+C-contiguous views into ``theta``. Gradients and optimizer states share that
+layout, so one update kernel serves the whole network.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+HIDDEN_ACTIVATIONS = ("leaky_relu", "relu", "sigmoid", "tanh")
+OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "softmax")
+OPTIMIZERS = ("adam", "gd", "momentum", "rmsprop")
+
+#: Integer codes passed to compiled kernels instead of names.
+ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3,
+                    "identity": 4, "softmax": 5}
+OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
+
+
+def check_name(name, valid, what):
+    """Raise a ValueError naming `what` and listing the valid names."""
+    if not isinstance(name, str) or name not in valid:
+        raise ValueError(f"unknown {what} {name!r}; valid names are {sorted(valid)}")
+    return name
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """Architecture and regularization of a fully-connected network.
+
+    Parameters
+    ----------
+    sizes : tuple of int
+        Layer widths (n_0, n_1, ..., n_L); n_0 is the number of features.
+    activation : str
+        Hidden activation, one of HIDDEN_ACTIVATIONS.
+    output : str
+        Output activation, one of OUTPUT_ACTIVATIONS. It fixes the cost:
+        sigmoid with binary cross-entropy, softmax with categorical
+        cross-entropy, identity with half mean squared error.
+    slope : float
+        Negative-side slope of leaky_relu.
+    l2 : float
+        L2 strength lambda.
+    keep_probs : tuple of float
+        Dropout keep probability per layer 0..L; entries 0 and L are 1.
+    """
+
+    sizes: tuple
+    activation: str = "relu"
+    output: str = "sigmoid"
+    slope: float = 0.01
+    l2: float = 0.0
+    keep_probs: tuple = None
+    offsets: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        sizes = tuple(int(n) for n in self.sizes)
+        object.__setattr__(self, "sizes", sizes)
+        check_name(self.activation, HIDDEN_ACTIVATIONS, "activation")
+        check_name(self.output, OUTPUT_ACTIVATIONS, "output activation")
+        keep = self.keep_probs
+        keep = (1.0,) * len(sizes) if keep is None else tuple(float(k) for k in keep)
+        if len(keep) != len(sizes) or keep[0] != 1.0 or keep[-1] != 1.0:
+            raise ValueError("keep_probs needs one entry per layer, 1.0 for input and output")
+        object.__setattr__(self, "keep_probs", keep)
+        offsets = np.zeros(len(sizes), dtype=np.int64)
+        for l in range(1, len(sizes)):
+            offsets[l] = offsets[l - 1] + sizes[l] * (sizes[l - 1] + 1)
+        object.__setattr__(self, "offsets", offsets)
+
+    @property
+    def n_layers(self):
+        """Number of layers with parameters, L."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self):
+        """Length of the flat parameter vector."""
+        return int(self.offsets[-1])
+
+    @property
+    def uses_dropout(self):
+        return any(k < 1.0 for k in self.keep_probs)
+
+    def unpack(self, theta):
+        """Views (W_l, b_l) into a flat vector, for l = 1..L."""
+        views = []
+        for l in range(1, len(self.sizes)):
+            n, n_prev, start = self.sizes[l], self.sizes[l - 1], self.offsets[l - 1]
+            W = theta[start:start + n * n_prev].reshape(n, n_prev)
+            b = theta[start + n * n_prev:start + n * (n_prev + 1)]
+            views.append((W, b))
+        return views
+
+    def compiled(self):
+        """The spec as plain scalars and arrays for compiled kernels."""
+        return (np.asarray(self.sizes, dtype=np.int64), self.offsets,
+                ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.output],
+                float(self.slope), float(self.l2),
+                np.asarray(self.keep_probs, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class OptSpec:
+    """Optimizer name and hyperparameters (course notation)."""
+
+    name: str = "gd"
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+
+    def __post_init__(self):
+        check_name(self.name, OPTIMIZERS, "optimizer")
+
+    @property
+    def n_states(self):
+        """How many state vectors shaped like theta the optimizer keeps."""
+        return {"gd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}[self.name]

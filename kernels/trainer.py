@@ -1,0 +1,53 @@
+"""Training state held between calls of a backend's ``train_epochs``."""
+import numpy as np
+
+
+class HostTrainer:
+    """Trainer for backends whose arrays live in host memory (numpy, numba).
+
+    Parameters
+    ----------
+    train_epochs : callable
+        The backend's ``train_epochs`` op.
+    theta : ndarray of shape (n_params,)
+    states : tuple of ndarray of shape (n_params,)
+    X : ndarray of shape (n_0, m), C-contiguous
+    Y : ndarray of shape (n_L, m), C-contiguous
+    spec, opt : NetSpec, OptSpec
+    batch_size : int
+    seed : int
+        Dropout seed.
+    step : int
+        Steps already taken (non-zero when training continues).
+    **extra
+        Keyword arguments passed on to ``train_epochs`` (workspaces).
+    """
+
+    def __init__(self, train_epochs, theta, states, X, Y, spec, opt, batch_size, seed,
+                 step=0, **extra):
+        self._train_epochs = train_epochs
+        self.theta, self.states = theta, tuple(states)
+        self.X, self.Y = X, Y
+        self.spec, self.opt = spec, opt
+        self.batch_size, self.seed, self.step = int(batch_size), int(seed), int(step)
+        self.extra = extra
+
+    @property
+    def steps_per_epoch(self):
+        return -(-self.X.shape[1] // self.batch_size)
+
+    def run(self, perms, lrs):
+        """Train len(lrs) epochs; return the loss of each as a host array."""
+        losses = self._train_epochs(self.theta, self.states, self.X, self.Y, perms,
+                                    np.asarray(lrs, dtype=np.float64), self.spec, self.opt,
+                                    self.batch_size, self.seed, self.step, **self.extra)
+        self.step += self.steps_per_epoch * len(lrs)
+        return np.asarray(losses)
+
+    def get_theta(self):
+        """Host copy of the parameters."""
+        return self.theta.copy()
+
+    def get_states(self):
+        """Host copies of the optimizer states."""
+        return tuple(s.copy() for s in self.states)

@@ -1,0 +1,257 @@
+"""The training core shared by every estimator: parameters, fit loop, cost and gradients."""
+import inspect
+import numbers
+
+import numpy as np
+
+import kernels
+from kernels.spec import HIDDEN_ACTIVATIONS, NetSpec, OptSpec, OPTIMIZERS
+
+from . import validation as V
+from .initializers import INITIALIZATIONS, initial_theta
+from .schedules import SCHEDULES, learning_rates
+
+DTYPES = ("float32", "float64")
+#: Upper bound on the int64 entries of the per-call permutation block.
+_PERM_BLOCK = 4_000_000
+
+
+class ParamsMixin:
+    """get_params/set_params with scikit-learn semantics, without depending on it."""
+
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return sorted(p for p in sig.parameters if p != "self")
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
+                                 f"valid parameters are {valid}")
+            setattr(self, key, value)
+        return self
+
+    def __sklearn_tags__(self):
+        """Estimator tags for scikit-learn >= 1.6; imported only when scikit-learn asks."""
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+        kind = getattr(self, "_estimator_type", None)
+        return Tags(estimator_type=kind, target_tags=TargetTags(required=kind is not None),
+                    classifier_tags=ClassifierTags() if kind == "classifier" else None,
+                    regressor_tags=RegressorTags() if kind == "regressor" else None)
+
+    def __repr__(self):
+        defaults = {p.name: p.default for p in
+                    inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if not (v is defaults.get(k) or (type(v) is type(defaults.get(k))
+                                                      and v == defaults.get(k)))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+class BaseNetwork(ParamsMixin):
+    """Fully-connected network trained by mini-batch gradient descent.
+
+    Subclasses set the hyperparameters in ``__init__`` and define the output
+    layer through `_encode_targets` and `_output_activation`.
+    """
+
+    # Defaults of hyperparameters that a subclass does not expose.
+    _fixed = dict(hidden_layer_sizes=(), activation="relu", leaky_slope=0.01,
+                  initialization="zeros", init_scale=0.01, l2=0.0, keep_prob=1.0,
+                  optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                  lr_decay=None, decay_rate=1.0, decay_steps=1, batch_size=None,
+                  shuffle=True, early_stopping=False, validation_fraction=0.1,
+                  n_iter_no_change=10)
+
+    def _hp(self, name):
+        return getattr(self, name) if hasattr(self, name) else self._fixed[name]
+
+    # ---------------------------------------------------------- validation
+    def _check_hyperparameters(self):
+        hp = self._hp
+        sizes = hp("hidden_layer_sizes")
+        if isinstance(sizes, numbers.Integral):
+            sizes = (sizes,)
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            raise TypeError(f"hidden_layer_sizes must be a sequence of positive integers, "
+                            f"got {sizes!r}") from None
+        for n in sizes:
+            V.check_number("hidden_layer_sizes entry", n, 1, integer=True)
+        V.check_choice("activation", hp("activation"), HIDDEN_ACTIVATIONS)
+        V.check_number("leaky_slope", hp("leaky_slope"), 0.0, 1.0, high_open=True)
+        init = hp("initialization")
+        if init is not None:
+            V.check_choice("initialization", init, INITIALIZATIONS)
+        V.check_number("init_scale", hp("init_scale"), 0.0, low_open=True)
+        V.check_number("l2", hp("l2"), 0.0)
+        keep = hp("keep_prob")
+        keeps = (keep,) * len(sizes) if isinstance(keep, numbers.Real) else tuple(keep)
+        if len(keeps) != len(sizes):
+            raise ValueError(f"keep_prob has {len(keeps)} entries but there are "
+                             f"{len(sizes)} hidden layers")
+        for k in keeps:
+            V.check_number("keep_prob", k, 0.0, 1.0, low_open=True)
+        V.check_choice("optimizer", hp("optimizer"), OPTIMIZERS)
+        V.check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
+        for name in ("beta", "beta1", "beta2"):
+            V.check_number(name, hp(name), 0.0, 1.0, high_open=True)
+        V.check_number("epsilon", hp("epsilon"), 0.0, low_open=True)
+        decay = hp("lr_decay")
+        if decay is not None and not callable(decay):
+            V.check_choice("lr_decay", decay, SCHEDULES)
+        V.check_number("decay_rate", hp("decay_rate"), 0.0, low_open=True)
+        V.check_number("decay_steps", hp("decay_steps"), 1, integer=True)
+        if hp("batch_size") is not None:
+            V.check_number("batch_size", hp("batch_size"), 1, integer=True)
+        V.check_number("epochs", self.epochs, 1, integer=True)
+        V.check_number("validation_fraction", hp("validation_fraction"), 0.0, 1.0,
+                       low_open=True, high_open=True)
+        V.check_number("n_iter_no_change", hp("n_iter_no_change"), 1, integer=True)
+        V.check_choice("dtype", self.dtype, DTYPES)
+        V.check_choice("backend", self.backend, tuple(kernels.BACKENDS))
+        rs = self.random_state
+        if rs is not None:
+            V.check_number("random_state", rs, 0, integer=True)
+        return sizes, tuple(float(k) for k in keeps)
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Train on X of shape (n_samples, n_features) and y of shape (n_samples,).
+
+        X_val and y_val, when given, are scored after every epoch (and used by
+        early stopping instead of a held-out fraction).
+
+        Returns
+        -------
+        self
+        """
+        hidden, keeps = self._check_hyperparameters()
+        X = V.check_X(X)
+        y = self._check_targets(y, X.shape[0])
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together")
+        self.n_features_in_ = X.shape[1]
+        seeds = np.random.SeedSequence(self.random_state).spawn(4)
+        init_rng, shuffle_rng, split_rng = (np.random.default_rng(s) for s in seeds[:3])
+        dropout_seed = int(seeds[3].generate_state(1, np.uint64)[0])
+        self._set_classes(y)
+        if X_val is not None:
+            X_val = V.check_X(X_val, "X_val", X.shape[1])
+            y_val = self._check_targets(y_val, X_val.shape[0], "y_val")
+        elif self._hp("early_stopping"):
+            m_val = max(1, int(round(self._hp("validation_fraction") * X.shape[0])))
+            if m_val >= X.shape[0]:
+                raise ValueError("validation_fraction leaves no training examples")
+            order = split_rng.permutation(X.shape[0])
+            X_val, y_val = X[order[:m_val]], y[order[:m_val]]
+            X, y = X[order[m_val:]], y[order[m_val:]]
+        dtype = np.dtype(self.dtype)
+        Y = self._encode_targets(y, dtype)
+        activation = self._hp("activation")
+        spec = NetSpec((X.shape[1],) + hidden + (Y.shape[0],), activation,
+                       self._output_activation(), float(self._hp("leaky_slope")),
+                       float(self._hp("l2")), (1.0,) + keeps + (1.0,))
+        opt = OptSpec(self._hp("optimizer"), float(self._hp("beta")), float(self._hp("beta1")),
+                      float(self._hp("beta2")), float(self._hp("epsilon")))
+        init = self._hp("initialization") or ("he" if activation in ("relu", "leaky_relu")
+                                              else "xavier")
+        theta = initial_theta(spec, init, float(self._hp("init_scale")), init_rng, dtype)
+        states = tuple(np.zeros_like(theta) for _ in range(opt.n_states))
+        backend = kernels.get_backend(self.backend)
+        Xk = np.ascontiguousarray(X.T, dtype=dtype)
+        m = Xk.shape[1]
+        batch = m if self._hp("batch_size") is None else min(int(self._hp("batch_size")), m)
+        trainer = backend.make_trainer(theta, states, Xk, Y, spec, opt, batch, dropout_seed)
+        self._spec, self._opt = spec, opt
+        self._train(trainer, shuffle_rng, X_val, y_val, batch)
+        return self
+
+    def _train(self, trainer, shuffle_rng, X_val, y_val, batch):
+        m = trainer.X.shape[1]
+        epochs = int(self.epochs)
+        lrs = learning_rates(float(self.learning_rate), epochs, self._hp("lr_decay"),
+                             float(self._hp("decay_rate")), int(self._hp("decay_steps")))
+        shuffle = bool(self._hp("shuffle")) and batch < m
+        early = bool(self._hp("early_stopping"))
+        per_epoch = X_val is not None or bool(self.verbose)
+        chunk = 1 if per_epoch else max(1, min(epochs, _PERM_BLOCK // m))
+        history = {"loss": []}
+        if X_val is not None:
+            history.update(val_loss=[], val_score=[])
+        best, best_theta, since_best = np.inf, None, 0
+        done = 0
+        while done < epochs:
+            n = min(chunk, epochs - done)
+            if shuffle:
+                perms = np.stack([shuffle_rng.permutation(m) for _ in range(n)])
+            else:
+                perms = np.broadcast_to(np.arange(m, dtype=np.int64), (n, m))
+            losses = trainer.run(np.ascontiguousarray(perms, dtype=np.int64), lrs[done:done + n])
+            done += n
+            history["loss"].extend(float(v) for v in losses)
+            self._adopt(trainer.get_theta())
+            if X_val is not None:
+                val_loss, val_score = self.cost(X_val, y_val), self.score(X_val, y_val)
+                history["val_loss"].append(val_loss)
+                history["val_score"].append(val_score)
+            if self.verbose:
+                extra = (f", val_loss {history['val_loss'][-1]:.6g}"
+                         if X_val is not None else "")
+                print(f"epoch {done}/{epochs}: loss {history['loss'][-1]:.6g}{extra}")
+            if early:
+                if history["val_loss"][-1] < best:
+                    best, best_theta, since_best = history["val_loss"][-1], self._theta.copy(), 0
+                else:
+                    since_best += 1
+                    if since_best >= int(self._hp("n_iter_no_change")):
+                        break
+        if early and best_theta is not None:
+            self._adopt(best_theta)
+        self.history_ = history
+        self.n_iter_ = done
+        self._opt_states = trainer.get_states()
+        self._step = trainer.step
+
+    def _adopt(self, theta):
+        self._theta = theta
+        self.params_ = self._spec.unpack(theta)
+
+    # ------------------------------------------------------------ inference
+    def _kernel_input(self, X):
+        V.check_is_fitted(self)
+        X = V.check_X(X, n_features=self.n_features_in_)
+        return np.ascontiguousarray(X.T, dtype=self._theta.dtype)
+
+    def _output(self, X):
+        """Network output of shape (n_L, n_samples)."""
+        Xk = self._kernel_input(X)
+        backend = kernels.get_backend(self.backend)
+        return np.asarray(backend.network_output(self._theta, Xk, self._spec))
+
+    def cost(self, X, y):
+        """J on (X, y): the cost with its L2 term, without dropout."""
+        Xk = self._kernel_input(X)
+        Y = self._encode_targets(self._check_targets(y, Xk.shape[1]), self._theta.dtype)
+        backend = kernels.get_backend(self.backend)
+        return float(backend.network_cost(self._theta, Xk, Y, self._spec))
+
+    def gradients(self, X, y):
+        """Gradient of `cost` at the current parameters: a list of (dW, db) per layer."""
+        Xk = self._kernel_input(X)
+        Y = self._encode_targets(self._check_targets(y, Xk.shape[1]), self._theta.dtype)
+        backend = kernels.get_backend(self.backend)
+        _, grad = backend.cost_and_gradients(self._theta, Xk, Y, self._spec)
+        grad = np.asarray(grad)
+        return [(dW.copy(), db.copy()) for dW, db in self._spec.unpack(grad)]
+
+    def save(self, path):
+        """Write the model to `path` as .npz arrays plus a JSON header; return the path written."""
+        from .model_io import save
+        return save(self, path)

@@ -1,0 +1,229 @@
+"""The public estimators: LogisticRegression, DeepNeuralNetwork, DeepNeuralNetworkRegressor."""
+import numpy as np
+
+from . import validation as V
+from .base import BaseNetwork
+
+
+class _Classifier(BaseNetwork):
+    """Labels of any two or more distinct values; one sigmoid unit for two, softmax above."""
+
+    _estimator_type = "classifier"
+
+    def _check_targets(self, y, n_samples, name="y"):
+        return V.check_y(y, n_samples, name)
+
+    def _set_classes(self, y):
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(f"y has {len(classes)} class; a classifier needs at least two")
+        self.classes_ = classes
+
+    def _output_activation(self):
+        return "sigmoid" if len(self.classes_) == 2 else "softmax"
+
+    def _encode_targets(self, y, dtype):
+        """Y of shape (1, m) for two classes, one-hot (C, m) otherwise."""
+        idx = np.searchsorted(self.classes_, y)
+        idx = np.clip(idx, 0, len(self.classes_) - 1)
+        if np.any(self.classes_[idx] != y):
+            unseen = np.unique(np.asarray(y)[self.classes_[idx] != y])
+            raise ValueError(f"y contains labels not seen in fit: {unseen[:5].tolist()}")
+        if len(self.classes_) == 2:
+            return idx[None, :].astype(dtype)
+        Y = np.zeros((len(self.classes_), len(idx)), dtype=dtype)
+        Y[idx, np.arange(len(idx))] = 1
+        return Y
+
+    def predict_proba(self, X):
+        """Class probabilities of shape (n_samples, n_classes), columns ordered as classes_."""
+        A = self._output(X)
+        if A.shape[0] == 1:
+            return np.column_stack([1 - A[0], A[0]])
+        return np.ascontiguousarray(A.T)
+
+    def predict(self, X):
+        """Predicted labels of shape (n_samples,)."""
+        A = self._output(X)
+        idx = (A[0] > 0.5).astype(np.intp) if A.shape[0] == 1 else A.argmax(axis=0)
+        return self.classes_[idx]
+
+    def score(self, X, y):
+        """Accuracy on (X, y)."""
+        return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
+
+
+class LogisticRegression(_Classifier):
+    """Logistic regression (softmax regression for three or more classes).
+
+    The network of the course's first assignment: no hidden layer, a
+    sigmoid output and binary cross-entropy, trained by gradient descent.
+
+    Parameters
+    ----------
+    learning_rate : float
+    epochs : int
+    initialization : {"zeros", "random", "xavier", "he"}
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}
+    l2 : float
+    batch_size : int or None
+        None trains on the whole set at every step.
+    backend : {"numpy", "numba", "cuda"}
+    dtype : {"float64", "float32"}
+    random_state : int or None
+    verbose : bool
+    """
+
+    def __init__(self, learning_rate=0.005, epochs=2000, initialization="zeros", optimizer="gd",
+                 l2=0.0, batch_size=None, backend="numpy", dtype="float64", random_state=None,
+                 verbose=False):
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.initialization = initialization
+        self.optimizer = optimizer
+        self.l2 = l2
+        self.batch_size = batch_size
+        self.backend = backend
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def coef_(self):
+        """Weights of shape (n_outputs, n_features)."""
+        V.check_is_fitted(self)
+        return self.params_[0][0]
+
+    @property
+    def intercept_(self):
+        """Biases of shape (n_outputs,)."""
+        V.check_is_fitted(self)
+        return self.params_[0][1]
+
+
+class _DeepParams:
+    """The __init__ shared by both deep estimators."""
+
+    def __init__(self, hidden_layer_sizes=(20, 7, 5), activation="relu", leaky_slope=0.01,
+                 initialization=None, init_scale=0.01, l2=0.0, keep_prob=1.0,
+                 optimizer="adam", learning_rate=0.001, beta=0.9, beta1=0.9, beta2=0.999,
+                 epsilon=1e-8, lr_decay=None, decay_rate=1.0, decay_steps=1, batch_size=64,
+                 epochs=100, shuffle=True, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, backend="numpy", dtype="float64", random_state=None,
+                 verbose=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.leaky_slope = leaky_slope
+        self.initialization = initialization
+        self.init_scale = init_scale
+        self.l2 = l2
+        self.keep_prob = keep_prob
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.beta = beta
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.lr_decay = lr_decay
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.backend = backend
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+
+_DEEP_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths n_1..n_{L-1} of the hidden layers.
+    activation : {"relu", "leaky_relu", "tanh", "sigmoid"}
+    leaky_slope : float
+        Negative-side slope of leaky_relu, in [0, 1).
+    initialization : {None, "zeros", "random", "xavier", "he"}
+        None picks "he" for relu and leaky_relu, "xavier" for tanh and sigmoid.
+    init_scale : float
+        Multiplier of the standard normal draws for "random".
+    l2 : float
+        lambda of the L2 term lambda/(2m) sum ||W||^2.
+    keep_prob : float or sequence of float
+        Inverted-dropout keep probability, one for all hidden layers or one per
+        hidden layer; never applied to input or output, nor at predict time.
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}
+    learning_rate, beta, beta1, beta2, epsilon : float
+    lr_decay : {None, "inverse", "exponential", "inverse_sqrt", "staircase"} or callable
+    decay_rate : float
+    decay_steps : int
+    batch_size : int or None
+        None is full-batch gradient descent, 1 is stochastic gradient descent.
+    epochs : int
+    shuffle : bool
+        Reshuffle the examples every epoch (mini-batches only).
+    early_stopping : bool
+        Hold out validation_fraction (or use X_val, y_val), stop after
+        n_iter_no_change epochs without a lower validation cost, keep the best
+        parameters.
+    validation_fraction : float
+    n_iter_no_change : int
+    backend : {"numpy", "numba", "cuda"}
+    dtype : {"float64", "float32"}
+    random_state : int or None
+        Seeds initialization, shuffling, the validation split and dropout.
+    verbose : bool
+
+    Attributes
+    ----------
+    params_ : list of (W, b)
+        W of shape (n_l, n_{l-1}) and b of shape (n_l,) per layer.
+    history_ : dict of lists
+        "loss" per epoch, plus "val_loss" and "val_score" with validation data.
+    n_features_in_, n_iter_ : int
+"""
+
+
+class DeepNeuralNetwork(_DeepParams, _Classifier):
+    __doc__ = """L-layer classifier: hidden layers, then sigmoid (two classes) or softmax.
+""" + _DEEP_DOC + """    classes_ : ndarray of shape (n_classes,)
+"""
+
+
+class DeepNeuralNetworkRegressor(_DeepParams, BaseNetwork):
+    __doc__ = """L-layer regressor: hidden layers, an identity output and half mean squared error.
+""" + _DEEP_DOC
+
+    _estimator_type = "regressor"
+
+    def _check_targets(self, y, n_samples, name="y"):
+        return V.check_y(y, n_samples, name, numeric=True)
+
+    def _set_classes(self, y):
+        self._y_ndim = np.ndim(y)
+
+    def _output_activation(self):
+        return "identity"
+
+    def _encode_targets(self, y, dtype):
+        y = np.asarray(y, dtype=dtype)
+        return np.ascontiguousarray(y[None, :] if y.ndim == 1 else y.T)
+
+    def predict(self, X):
+        """Predictions of shape (n_samples,), or (n_samples, n_outputs) for 2-D targets."""
+        A = self._output(X)
+        return A[0].copy() if self._y_ndim == 1 else np.ascontiguousarray(A.T)
+
+    def score(self, X, y):
+        """Coefficient of determination R^2, averaged over outputs."""
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        pred = np.asarray(self.predict(X), dtype=np.float64).reshape(len(y), -1)
+        ss_res = ((y - pred) ** 2).sum(axis=0)
+        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1),
+                      np.where(ss_res > 0, 0.0, 1.0))
+        return float(r2.mean())
