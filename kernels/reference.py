@@ -435,8 +435,10 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
         Updated in place.
     states : tuple of ndarray of shape (n_params,)
         Optimizer state, updated in place.
-    X : ndarray of shape (n_0, m)
-    Y : ndarray of shape (n_L, m)
+    X : ndarray of shape (m, n_0)
+        The training set sample-major, as the user holds it; each mini-batch is
+        gathered and handed to the ops as A^{[0]} of shape (n_0, m_b).
+    Y : ndarray of shape (m, n_L)
     perms : ndarray of int64, shape (n_epochs, m)
         Order of the examples in each epoch.
     lrs : ndarray of shape (n_epochs,)
@@ -457,14 +459,14 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
         Mean over the epoch's mini-batches of J (with L2 and dropout),
         each weighted by its size.
     """
-    m = X.shape[1]
+    m = X.shape[0]
     losses = np.zeros(len(lrs))
     grad = np.empty_like(theta)
     for e in range(len(lrs)):
         for start in range(0, m, batch_size):
             idx = perms[e, start:start + batch_size]
             step += 1
-            cost, _ = cost_and_gradients(theta, X[:, idx], Y[:, idx], spec, seed, step, grad)
+            cost, _ = cost_and_gradients(theta, X[idx].T, Y[idx].T, spec, seed, step, grad)
             losses[e] += cost * len(idx) / m
             optimizer_update(theta, grad, states, lrs[e], step, opt)
     return losses

@@ -11,8 +11,8 @@ class HostTrainer:
         The backend's ``train_epochs`` op.
     theta : ndarray of shape (n_params,)
     states : tuple of ndarray of shape (n_params,)
-    X : ndarray of shape (n_0, m), C-contiguous
-    Y : ndarray of shape (n_L, m), C-contiguous
+    X : ndarray of shape (m, n_0), C-contiguous (sample-major)
+    Y : ndarray of shape (m, n_L), C-contiguous
     spec, opt : NetSpec, OptSpec
     batch_size : int
     seed : int
@@ -34,7 +34,7 @@ class HostTrainer:
 
     @property
     def steps_per_epoch(self):
-        return -(-self.X.shape[1] // self.batch_size)
+        return -(-self.X.shape[0] // self.batch_size)
 
     def run(self, perms, lrs):
         """Train len(lrs) epochs; return the loss of each as a host array."""

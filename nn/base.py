@@ -165,16 +165,17 @@ class BaseNetwork(ParamsMixin):
         theta = initial_theta(spec, init, float(self._hp("init_scale")), init_rng, dtype)
         states = tuple(np.zeros_like(theta) for _ in range(opt.n_states))
         backend = kernels.get_backend(self.backend)
-        Xk = np.ascontiguousarray(X.T, dtype=dtype)
-        m = Xk.shape[1]
+        Xs = np.ascontiguousarray(X, dtype=dtype)  # no copy when X already has the dtype
+        m = Xs.shape[0]
         batch = m if self._hp("batch_size") is None else min(int(self._hp("batch_size")), m)
-        trainer = backend.make_trainer(theta, states, Xk, Y, spec, opt, batch, dropout_seed)
+        trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), spec, opt,
+                                       batch, dropout_seed)
         self._spec, self._opt = spec, opt
         self._train(trainer, shuffle_rng, X_val, y_val, batch)
         return self
 
     def _train(self, trainer, shuffle_rng, X_val, y_val, batch):
-        m = trainer.X.shape[1]
+        m = trainer.X.shape[0]
         epochs = int(self.epochs)
         lrs = learning_rates(float(self.learning_rate), epochs, self._hp("lr_decay"),
                              float(self._hp("decay_rate")), int(self._hp("decay_steps")))
@@ -189,10 +190,9 @@ class BaseNetwork(ParamsMixin):
         done = 0
         while done < epochs:
             n = min(chunk, epochs - done)
-            if shuffle:
-                perms = np.stack([shuffle_rng.permutation(m) for _ in range(n)])
-            else:
-                perms = np.broadcast_to(np.arange(m, dtype=np.int64), (n, m))
+            order = np.broadcast_to(np.arange(m, dtype=np.int64), (n, m))
+            # one permutation per epoch; the same stream as n calls of permutation(m)
+            perms = shuffle_rng.permuted(order, axis=1) if shuffle else order
             losses = trainer.run(np.ascontiguousarray(perms, dtype=np.int64), lrs[done:done + n])
             done += n
             history["loss"].extend(float(v) for v in losses)

@@ -1,0 +1,41 @@
+"""Compilation and launch settings shared by the Numba backends, in one place.
+
+FASTMATH
+    LLVM fast-math flags for every Numba CPU kernel. ``nnan`` and ``ninf`` are
+    left out on purpose: with them LLVM may assume no NaN or infinity exists
+    and delete the checks that stop training on a non-finite cost. ``reassoc``
+    and ``contract`` let LLVM vectorize reductions and fuse multiply-adds,
+    which moves results by a few ulps, far inside the tests' 1e-12; ``nsz``
+    ignores the sign of zero and ``arcp`` allows reciprocals. ``afn``
+    (approximate exp, tanh) is left out as well, so activations match NumPy's.
+PARALLEL_MIN_WORK
+    A kernel runs its ``prange`` version only when its work (multiply-adds, or
+    elements for element-wise kernels) reaches this; below it the serial
+    compilation of the same body runs, so small problems don't pay for threads.
+BLAS_MIN_WORK
+    Matrix products of at least this many multiply-adds call BLAS (``np.dot``
+    inside compiled code); smaller ones run the explicit blocked loops.
+    Measured on a 2-core x86-64 machine; see the README.
+COLUMN_BLOCK
+    Columns (examples) per block in the column-blocked kernels: each prange
+    iteration owns one block of the output, so no two threads write the same
+    element.
+THREADS_PER_BLOCK
+    CUDA threads per block (a power of two); tests lower it so that the
+    multi-block paths run on small shapes.
+"""
+import os
+
+FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
+PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 16))
+BLAS_MIN_WORK = int(os.environ.get("NN_BLAS_MIN_WORK", 1 << 15))
+COLUMN_BLOCK = 64
+THREADS_PER_BLOCK = int(os.environ.get("NN_THREADS_PER_BLOCK", 128))
+
+_DEFAULTS = dict(PARALLEL_MIN_WORK=PARALLEL_MIN_WORK, BLAS_MIN_WORK=BLAS_MIN_WORK,
+                 THREADS_PER_BLOCK=THREADS_PER_BLOCK)
+
+
+def reset():
+    """Restore the launch settings changed at run time (tests patch them)."""
+    globals().update(_DEFAULTS)

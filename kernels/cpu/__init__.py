@@ -1,0 +1,320 @@
+"""Numba CPU backend: explicit-loop kernels compiled with ``njit``, parallel with ``prange``.
+
+Exports the reference's names and signatures (see `kernels.reference` for the shapes and
+formulas of each op). Each public function validates nothing the reference does not,
+allocates its outputs, and calls a compiled kernel: the serial or the parallel
+compilation of the same loop body by ``config.PARALLEL_MIN_WORK``, and explicit loops or
+BLAS for matrix products by ``config.BLAS_MIN_WORK``. Nothing compiles at import; call
+`warmup` (or ``nn.warmup``) to compile ahead of the first fit.
+"""
+import contextlib
+import os
+
+# Numba's OpenMP workers busy-wait after each parallel region by default; on a machine
+# with few cores they then starve BLAS calls and the next launch (measured on 2 cores:
+# a BLAS product after a parallel region 8.2 ms spinning, 0.81 ms passive; a small
+# parallel launch 44 us spinning, 5 us passive). Set before the thread pool starts.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .. import config  # noqa: E402
+from ..spec import ACTIVATION_CODES, NetSpec, OPTIMIZER_CODES, OptSpec, check_name  # noqa: E402
+from . import layers as K  # noqa: E402
+from . import updates as U  # noqa: E402
+from .network import Workspace, network_pass, train_loop  # noqa: E402
+
+name = "numba"
+_NO_MASK = np.ones((1, 1), np.uint8)
+#: Columns per call of network_output/network_cost, to bound their work buffers.
+_CHUNK = 4096
+
+
+def _launch():
+    return (int(config.PARALLEL_MIN_WORK), int(config.BLAS_MIN_WORK))
+
+
+def _par(work):
+    return work >= config.PARALLEL_MIN_WORK
+
+
+def _product(work):
+    return K.BLAS if work >= config.BLAS_MIN_WORK else K.LOOPS
+
+
+def _code(activation, valid=ACTIVATION_CODES):
+    return ACTIVATION_CODES[check_name(activation, valid, "activation")]
+
+
+def _net(spec):
+    sizes, offsets, act, out, slope, l2, keeps = spec.compiled()
+    return (sizes, offsets, keeps, np.int64(act), np.int64(out), slope, l2)
+
+
+def _key(seed, step, layer):
+    from .. import hashing
+    with np.errstate(over="ignore"):
+        return hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(layer))
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Run the enclosed code with Numba's thread count set to n (None: unchanged), then restore it."""
+    if n is None:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+# ---------------------------------------------------------------------- ops
+def activation_forward(Z, activation, slope=0.01):
+    A = np.empty_like(Z)
+    K.activate_parallel(Z, A, _code(activation), float(slope))
+    return A
+
+
+def activation_backward(dA, Z, activation, slope=0.01):
+    code = _code(activation, ("sigmoid", "tanh", "relu", "leaky_relu", "identity"))
+    dZ = np.empty_like(dA)
+    K.derivative_parallel(dA, Z, dZ, code, float(slope))
+    return dZ
+
+
+def linear_forward(W, b, A_prev, activation, slope=0.01):
+    n, k = W.shape
+    m = A_prev.shape[1]
+    Z = np.empty((n, m), W.dtype)
+    A = np.empty((n, m), W.dtype)
+    work = n * k * m
+    run = K.forward_parallel if _par(work) else K.forward_serial
+    run(W, b, np.ascontiguousarray(A_prev), Z, A, _NO_MASK, _code(activation), float(slope),
+        1.0, np.uint64(0), _product(work))
+    return Z, A
+
+
+def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
+    n, k = W.shape
+    m = dZ.shape[1]
+    dW, db = np.empty_like(W), np.empty(n, W.dtype)
+    work = n * k * m
+    blas = _product(work)
+    dZ, A_prev = np.ascontiguousarray(dZ), np.ascontiguousarray(A_prev)
+    (K.weight_grads_parallel if _par(work) else K.weight_grads_serial)(
+        dZ, A_prev, W, float(l2), dW, db, blas)
+    dA_prev = None
+    if need_dA_prev:
+        dA_prev = np.empty((k, m), W.dtype)
+        (K.backprop_parallel if _par(work) else K.backprop_serial)(
+            W, dZ, dA_prev, dA_prev, _NO_MASK, 1.0, K.IDENTITY, 0.0, blas)
+    return dW, db, dA_prev
+
+
+def output_delta(AL, Y):
+    out = np.empty_like(AL)
+    U.subtract_parallel(AL, Y, out)
+    return out
+
+
+def l2_penalty(weights, l2, m):
+    if l2 == 0.0:
+        return 0.0
+    partial = np.zeros(64)
+    total = sum(U.sum_of_squares_parallel(np.ascontiguousarray(W).ravel(), partial)
+                for W in weights)
+    return float(l2 / (2 * m) * total)
+
+
+def _cost(ZL, Y, code, weights, l2):
+    m = ZL.shape[1]
+    partial = np.zeros(K.n_blocks(m))
+    ZL, Y = np.ascontiguousarray(ZL), np.ascontiguousarray(Y)
+    K.output_cost_parallel(ZL, np.empty_like(ZL), Y, ZL, code, partial, False)
+    return float(partial.sum()) / m + l2_penalty(weights, l2, m)
+
+
+def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
+    return _cost(ZL, Y, K.SIGMOID, weights, l2)
+
+
+def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0):
+    return _cost(ZL, Y, K.SOFTMAX, weights, l2)
+
+
+def mean_squared_error(ZL, Y, weights=(), l2=0.0):
+    return _cost(ZL, Y, K.IDENTITY, weights, l2)
+
+
+def dropout_mask(seed, step, layer, shape, keep_prob, dtype=np.float64):
+    D = np.empty(shape, np.uint8)
+    K.mask_parallel(_key(seed, step, layer), float(keep_prob), D)
+    return D.astype(dtype)
+
+
+def dropout_forward(A, D, keep_prob):
+    out = np.empty_like(A)
+    U.scale_mask_parallel(A, D, A.dtype.type(keep_prob), out)
+    return out
+
+
+dropout_backward = dropout_forward
+
+
+def _step(theta, grad, v, s, code, lr, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, step=1):
+    hp = np.zeros(8, theta.dtype)
+    b = beta1 if code == U.ADAM else beta
+    hp[:] = (lr, b, 1 - b, beta2, 1 - beta2, epsilon, 1 - beta1 ** step, 1 - beta2 ** step)
+    run = U.optimizer_step_parallel if _par(theta.size) else U.optimizer_step_serial
+    run(theta, grad, v, s, code, hp)
+
+
+def gd_update(theta, grad, lr):
+    _step(theta, grad, theta[:0], theta[:0], U.GD, lr)
+
+
+def momentum_update(theta, grad, v, lr, beta):
+    _step(theta, grad, v, theta[:0], U.MOMENTUM, lr, beta=beta)
+
+
+def rmsprop_update(theta, grad, s, lr, beta2, epsilon):
+    _step(theta, grad, theta[:0], s, U.RMSPROP, lr, beta2=beta2, epsilon=epsilon)
+
+
+def adam_update(theta, grad, v, s, lr, step, beta1, beta2, epsilon):
+    _step(theta, grad, v, s, U.ADAM, lr, beta1=beta1, beta2=beta2, epsilon=epsilon, step=step)
+
+
+def optimizer_update(theta, grad, states, lr, step, opt):
+    v = states[0] if opt.name in ("momentum", "adam") else theta[:0]
+    s = states[-1] if opt.name in ("rmsprop", "adam") else theta[:0]
+    _step(theta, grad, v, s, OPTIMIZER_CODES[opt.name], lr, opt.beta, opt.beta1, opt.beta2,
+          opt.epsilon, step)
+
+
+def standardize_fit(X):
+    mean, std = np.empty(X.shape[0]), np.empty(X.shape[0])
+    U.standardize_fit_parallel(np.ascontiguousarray(X), mean, std)
+    return mean, std
+
+
+def standardize(X, mean, std):
+    out = np.empty(X.shape, np.result_type(X.dtype, mean.dtype))
+    U.standardize_parallel(np.ascontiguousarray(X), mean, std, out)
+    return out
+
+
+# ----------------------------------------------------------- whole network
+def _chunks(X):
+    m = X.shape[1]
+    for start in range(0, m, _CHUNK):
+        yield start, np.ascontiguousarray(X[:, start:start + _CHUNK])
+
+
+def network_output(theta, X, spec):
+    net, launch = _net(spec), _launch()
+    out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
+    ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
+    for start, A0 in _chunks(X):
+        mb = A0.shape[1]
+        network_pass(theta, theta, A0, A0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
+        AL = ws.A[(sum(spec.sizes[1:-1])) * mb:][:spec.sizes[-1] * mb]
+        out[:, start:start + mb] = AL.reshape(spec.sizes[-1], mb)
+    return out
+
+
+def network_cost(theta, X, Y, spec):
+    net, launch = _net(spec), _launch()
+    ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
+    data_only = net[:6] + (0.0,)
+    total = 0.0
+    for start, A0 in _chunks(X):
+        Yc = np.ascontiguousarray(Y[:, start:start + A0.shape[1]])
+        total += network_pass(theta, theta, A0, Yc, data_only, ws.buffers(), np.uint64(0), 0,
+                              False, launch, 1) * A0.shape[1]
+    m = X.shape[1]
+    return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
+
+
+def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+    ws = Workspace(spec.sizes, X.shape[1], theta.dtype, 0)
+    grad = np.empty_like(theta) if grad is None else grad
+    dropout = seed is not None and spec.uses_dropout
+    cost = network_pass(theta, grad, X, Y, _net(spec), ws.buffers(),
+                        np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
+    return float(cost), grad
+
+
+def _opt_tuple(opt):
+    return (np.int64(OPTIMIZER_CODES[opt.name]), float(opt.beta), float(opt.beta1),
+            float(opt.beta2), float(opt.epsilon))
+
+
+def gram_pays(spec, opt, m, batch_size, n_epochs):
+    """Whether `train_loop`'s Gram path saves work: plain gradient descent on the full batch,
+    with the first layer's two (n_1, n_0) x (n_0, m) products per step costing more over the
+    call than forming G = A0^T A0 (n_0 m^2) and W_1 A0 twice (setup and the final W_1)."""
+    if opt.name != "gd" or batch_size < m or spec.sizes[0] <= m:
+        return False
+    n0, n1 = spec.sizes[0], spec.sizes[1]
+    saved = n_epochs * 2 * n1 * m * (n0 - 2 * m)
+    return saved > n0 * m * m + 2 * n1 * n0 * m
+
+
+def _gram_buffers(spec, m, dtype, wanted):
+    if not wanted:
+        return tuple(np.empty((0, 0), dtype) for _ in range(5))
+    n1 = spec.sizes[1]
+    return (np.empty((m, m), dtype),) + tuple(np.empty((n1, m), dtype) for _ in range(4))
+
+
+def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step,
+                 workspace=None):
+    ws = workspace or Workspace(spec.sizes, batch_size, theta.dtype, spec.n_params)
+    v = states[0] if opt.name in ("momentum", "adam") else theta[:0]
+    s = states[-1] if opt.name in ("rmsprop", "adam") else theta[:0]
+    losses = np.zeros(len(lrs))
+    m = X.shape[0]
+    static = batch_size >= m and bool(np.all(perms == np.arange(m)))
+    gram = _gram_buffers(spec, m, theta.dtype,
+                         static and gram_pays(spec, opt, m, batch_size, len(lrs)))
+    train_loop(theta, v, s, X, Y, perms, np.asarray(lrs, np.float64), _net(spec),
+               _opt_tuple(opt), int(batch_size), np.uint64(seed), int(step), ws.buffers(),
+               ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram)
+    return losses
+
+
+def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+    """A trainer whose work buffers are allocated once, here, for the whole fit."""
+    from ..trainer import HostTrainer
+    ws = Workspace(spec.sizes, int(batch_size), theta.dtype, spec.n_params)
+    return HostTrainer(train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step,
+                       workspace=ws)
+
+
+def warmup(dtype="float64"):
+    """Compile (or load from the cache) every kernel a fit uses, for `dtype`."""
+    rng = np.random.default_rng(0)
+    dt = np.dtype(dtype)
+    X = rng.normal(size=(6, 3)).astype(dt)
+    for output, n_out in (("sigmoid", 1), ("softmax", 3)):
+        Y = np.zeros((6, n_out), dt)
+        Y[:, 0] = 1
+        spec = NetSpec((3, 4, n_out), "relu", output, keep_probs=(1.0, 0.5, 1.0), l2=0.1)
+        for opt in ("gd", "adam"):
+            theta = rng.normal(size=spec.n_params).astype(dt)
+            states = tuple(np.zeros_like(theta) for _ in range(OptSpec(opt).n_states))
+            for launch in ((1 << 62, 1 << 62), (0, 0)):
+                old = config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK
+                config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = launch
+                try:
+                    train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec,
+                                 OptSpec(opt), 4, 1, 0)
+                    network_output(theta, np.ascontiguousarray(X.T), spec)
+                finally:
+                    config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = old

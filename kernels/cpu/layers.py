@@ -1,0 +1,317 @@
+"""Column-blocked loop kernels of one layer: forward, weight gradients, backpropagation.
+
+Each ``prange`` iteration owns a block of ``config.COLUMN_BLOCK`` examples (columns) of its
+output, or one row of a weight gradient, so no two iterations write the same element.
+Matrix products run as explicit loops, or through BLAS (``np.dot`` into a preallocated
+output) by the ``product`` mode; either way one fused epilogue pass per block then adds
+the bias, applies the activation and dropout, or the dropout mask and activation
+derivative on the way back.
+"""
+import math
+
+import numpy as np
+from numba import prange
+
+from .. import config, hashing
+from ._jit import jit, serial_and_parallel
+
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
+#: How a kernel gets its matrix product: explicit loops, BLAS, or already done by the caller
+#: (forward: Z holds W A_prev; weight gradients: only db is wanted and dW is set to zero).
+LOOPS, BLAS, GIVEN = 0, 1, 2
+BLOCK = config.COLUMN_BLOCK
+
+
+@jit(inline="always")
+def activation_value(z, code, slope):
+    """g(z) for one element (not softmax)."""
+    if code == SIGMOID:
+        e = math.exp(-abs(z))
+        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    if code == TANH:
+        return math.tanh(z)
+    if code == RELU:
+        return z if z > 0 else z * 0
+    if code == LEAKY_RELU:
+        return z if z > 0 else z * slope
+    return z
+
+
+@jit(inline="always")
+def activation_grad(dA, z, code, slope):
+    """dA * g'(z) for one element, in the reference's order of operations."""
+    if code == SIGMOID:
+        e = math.exp(-abs(z))
+        s = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+        return dA * s * (1 - s)
+    if code == TANH:
+        t = math.tanh(z)
+        return dA * (1 - t * t)
+    if code == RELU:
+        return dA if z > 0 else dA * 0
+    if code == LEAKY_RELU:
+        return dA if z > 0 else dA * slope
+    return dA
+
+
+@jit(inline="always")
+def n_blocks(m):
+    return (m + BLOCK - 1) // BLOCK
+
+
+@jit(inline="always")
+def activate_block(Z, A, code, slope, j0, j1):
+    """A = g(Z) on columns j0:j1; softmax normalizes each column."""
+    n = Z.shape[0]
+    if code == SOFTMAX:
+        for j in range(j0, j1):
+            top = Z[0, j]
+            for i in range(1, n):
+                top = max(top, Z[i, j])
+            total = Z[0, j] * 0
+            for i in range(n):
+                e = math.exp(Z[i, j] - top)
+                A[i, j] = e
+                total += e
+            for i in range(n):
+                A[i, j] = A[i, j] / total
+    else:
+        for i in range(n):
+            z_row, a_row = Z[i, j0:j1], A[i, j0:j1]
+            if code == RELU:
+                for j in range(j1 - j0):
+                    a_row[j] = max(z_row[j], 0)
+            elif code == LEAKY_RELU:
+                for j in range(j1 - j0):
+                    a_row[j] = z_row[j] if z_row[j] > 0 else z_row[j] * slope
+            elif code == IDENTITY:
+                for j in range(j1 - j0):
+                    a_row[j] = z_row[j]
+            else:
+                for j in range(j1 - j0):
+                    a_row[j] = activation_value(z_row[j], code, slope)
+
+
+@jit(inline="always")
+def mask_block(key, keep, D, j0, j1):
+    """D[i, j] = 1 where the hash of (stream key, unit i, example j) is below keep, else 0."""
+    for i in range(D.shape[0]):
+        rk = hashing.row_key(key, np.uint64(i))
+        for j in range(j0, j1):
+            D[i, j] = 1 if hashing.uniform(rk, np.uint64(j)) < keep else 0
+
+
+@jit(inline="always")
+def forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1):
+    """Z += b; A = g(Z); inverted dropout A = A * D / keep; on columns j0:j1."""
+    n = Z.shape[0]
+    for i in range(n):
+        bi = b[i]
+        for j in range(j0, j1):
+            Z[i, j] += bi
+    activate_block(Z, A, code, slope, j0, j1)
+    if keep < 1.0:
+        mask_block(key, keep, D, j0, j1)
+        for i in range(n):
+            for j in range(j0, j1):
+                A[i, j] = A[i, j] / keep if D[i, j] else A[i, j] * 0
+
+
+@jit(inline="always")
+def backward_epilogue(dZ, Z, D, keep, code, slope, j0, j1):
+    """dZ = dZ * D / keep * g'(Z) on columns j0:j1 (dZ holds dA on entry)."""
+    for r in range(dZ.shape[0]):
+        d_row, z_row = dZ[r, j0:j1], Z[r, j0:j1]
+        if keep < 1.0:
+            m_row = D[r, j0:j1]
+            for j in range(j1 - j0):
+                d_row[j] = d_row[j] * m_row[j] / keep
+        if code == RELU:
+            for j in range(j1 - j0):
+                d_row[j] = d_row[j] if z_row[j] > 0 else d_row[j] * 0
+        elif code == LEAKY_RELU:
+            for j in range(j1 - j0):
+                d_row[j] = d_row[j] if z_row[j] > 0 else d_row[j] * slope
+        elif code != IDENTITY:
+            for j in range(j1 - j0):
+                d_row[j] = activation_grad(d_row[j], z_row[j], code, slope)
+
+
+@jit(inline="always")
+def _coef(M, transposed, r, c):
+    return M[c, r] if transposed else M[r, c]
+
+
+@jit(inline="always")
+def product_block(M, transposed, B, C, j0, j1):
+    """C[:, j0:j1] = op(M) B[:, j0:j1], op(M) = M or M^T, four output rows at a time.
+
+    Each row segment of B is loaded once for four accumulator rows of C, and the inner
+    loop runs over contiguous 1-D row views, so LLVM vectorizes it.
+    """
+    n = C.shape[0]
+    k = B.shape[0]
+    width = j1 - j0
+    for r0 in range(0, n, 4):
+        rows = min(4, n - r0)
+        for r in range(r0, r0 + rows):
+            c_row = C[r, j0:j1]
+            for j in range(width):
+                c_row[j] = 0
+        if rows == 4:
+            c0, c1, c2, c3 = C[r0, j0:j1], C[r0 + 1, j0:j1], C[r0 + 2, j0:j1], C[r0 + 3, j0:j1]
+            for kk in range(k):
+                b_row = B[kk, j0:j1]
+                a0, a1 = _coef(M, transposed, r0, kk), _coef(M, transposed, r0 + 1, kk)
+                a2, a3 = _coef(M, transposed, r0 + 2, kk), _coef(M, transposed, r0 + 3, kk)
+                for j in range(width):
+                    x = b_row[j]
+                    c0[j] += a0 * x
+                    c1[j] += a1 * x
+                    c2[j] += a2 * x
+                    c3[j] += a3 * x
+        else:
+            for r in range(r0, r0 + rows):
+                c_row = C[r, j0:j1]
+                for kk in range(k):
+                    a = _coef(M, transposed, r, kk)
+                    b_row = B[kk, j0:j1]
+                    for j in range(width):
+                        c_row[j] += a * b_row[j]
+
+
+def forward(W, b, A_prev, Z, A, D, code, slope, keep, key, product):
+    """Z = W A_prev + b, A = g(Z), then dropout: W (n, k), A_prev (k, m), Z, A, D (n, m).
+
+    product is LOOPS, BLAS or GIVEN (Z already holds W A_prev).
+    """
+    m = A_prev.shape[1]
+    if product == BLAS:
+        np.dot(W, A_prev, Z)
+    for blk in prange(n_blocks(m)):
+        j0 = blk * BLOCK
+        j1 = min(m, j0 + BLOCK)
+        if product == LOOPS:
+            product_block(W, False, A_prev, Z, j0, j1)
+        forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1)
+
+
+def weight_grads(dZ, A_prev, W, l2, dW, db, product):
+    """dW = dZ A_prev^T / m + (l2 / m) W and db = sum of dZ's rows / m; one row per iteration.
+
+    product is LOOPS, BLAS or GIVEN (db only; dW is set to zero).
+    """
+    n, m = dZ.shape
+    k = A_prev.shape[0]
+    if product == BLAS:
+        np.dot(dZ, A_prev.T, dW)
+    for i in prange(n):
+        dz_row = dZ[i]
+        total = dz_row[0] * 0
+        for j in range(m):
+            total += dz_row[j]
+        db[i] = total / m
+        w_row, dw_row = W[i], dW[i]
+        for kk in range(k):
+            if product == GIVEN:
+                dw_row[kk] = 0
+                continue
+            if product == BLAS:
+                acc = dw_row[kk]
+            else:
+                a_row = A_prev[kk]
+                acc = dz_row[0] * 0
+                for j in range(m):
+                    acc += dz_row[j] * a_row[j]
+            dw_row[kk] = acc / m + (l2 / m) * w_row[kk]
+
+
+def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):
+    """dZ_prev = (W^T dZ) * D_prev / keep * g'(Z_prev), one column block per iteration.
+
+    With code IDENTITY and keep 1 this is plain dA_prev = W^T dZ.
+    """
+    m = dZ.shape[1]
+    if product == BLAS:
+        np.dot(W.T, dZ, dZ_prev)
+    for blk in prange(n_blocks(m)):
+        j0 = blk * BLOCK
+        j1 = min(m, j0 + BLOCK)
+        if product == LOOPS:
+            product_block(W, True, dZ, dZ_prev, j0, j1)
+        backward_epilogue(dZ_prev, Z_prev, D_prev, keep, code, slope, j0, j1)
+
+
+def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
+    """Output activation, cost and delta of the last layer in one pass over ZL.
+
+    Fills AL = g(ZL) (sigmoid, softmax or identity), adds each block's per-example costs
+    into partial[block], and when want_delta sets dZ = AL - Y. The costs are binary
+    cross-entropy max(z,0) - zy + log(1+e^-|z|), categorical cross-entropy
+    logsumexp(z) - y.z, or half squared error; the caller divides by m.
+    """
+    n, m = ZL.shape
+    for blk in prange(n_blocks(m)):
+        j0 = blk * BLOCK
+        j1 = min(m, j0 + BLOCK)
+        total = 0.0
+        for j in range(j0, j1):
+            if code == SOFTMAX:
+                top = ZL[0, j]
+                for i in range(1, n):
+                    top = max(top, ZL[i, j])
+                s = ZL[0, j] * 0
+                dot = 0.0
+                for i in range(n):
+                    e = math.exp(ZL[i, j] - top)
+                    AL[i, j] = e
+                    s += e
+                    dot += Y[i, j] * ZL[i, j]
+                for i in range(n):
+                    AL[i, j] = AL[i, j] / s
+                total += top + math.log(s) - dot
+            else:
+                for i in range(n):
+                    z, y = ZL[i, j], Y[i, j]
+                    if code == SIGMOID:
+                        e = math.exp(-abs(z))
+                        AL[i, j] = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+                        total += max(z, 0) - z * y + math.log1p(e)
+                    else:
+                        AL[i, j] = z
+                        total += (z - y) * (z - y) / 2
+            if want_delta:
+                for i in range(n):
+                    dZ[i, j] = AL[i, j] - Y[i, j]
+        partial[blk] = total
+
+
+def activate(Z, A, code, slope):
+    """A = g(Z) over (n, m), one column block per iteration."""
+    m = Z.shape[1]
+    for blk in prange(n_blocks(m)):
+        activate_block(Z, A, code, slope, blk * BLOCK, min(m, blk * BLOCK + BLOCK))
+
+
+def derivative(dA, Z, dZ, code, slope):
+    """dZ = dA * g'(Z) over (n, m)."""
+    n, m = Z.shape
+    for i in prange(n):
+        for j in range(m):
+            dZ[i, j] = activation_grad(dA[i, j], Z[i, j], code, slope)
+
+
+def mask(key, keep, D):
+    """Dropout keep mask (n, m) of the stream `key`, one column block per iteration."""
+    m = D.shape[1]
+    for blk in prange(n_blocks(m)):
+        mask_block(key, keep, D, blk * BLOCK, min(m, blk * BLOCK + BLOCK))
+
+
+forward_serial, forward_parallel = serial_and_parallel(forward)
+activate_parallel = jit(activate, parallel=True)
+derivative_parallel = jit(derivative, parallel=True)
+mask_parallel = jit(mask, parallel=True)
+weight_grads_serial, weight_grads_parallel = serial_and_parallel(weight_grads)
+backprop_serial, backprop_parallel = serial_and_parallel(backprop)
+output_cost_serial, output_cost_parallel = serial_and_parallel(output_cost)

@@ -1,0 +1,305 @@
+"""The whole network in compiled code: forward pass, backward pass and the training loop.
+
+Work buffers are flat arrays allocated once per fit (`Workspace`). The views of every
+layer's W, b, dW, db and of its Z, A, dropout mask D and dZ for a mini-batch of mb
+columns are built once per call into lists, so a training step neither allocates nor
+reshapes. Each layer's kernels run serially or in parallel, through loops or BLAS, by the
+thresholds in ``launch`` = (parallel_min_work, blas_min_work).
+"""
+import numpy as np
+
+from .. import hashing
+from ._jit import jit
+from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_parallel, backprop_serial, forward_parallel,
+                     forward_serial, n_blocks, output_cost_parallel, output_cost_serial,
+                     weight_grads_parallel, weight_grads_serial)
+from .updates import (ADAM, gather_columns_parallel, gather_columns_serial,
+                      optimizer_step_parallel, optimizer_step_serial,
+                      sum_of_squares_parallel, sum_of_squares_serial)
+
+
+class Workspace:
+    """Flat buffers for a network of layer sizes `sizes` and mini-batches of up to `capacity`."""
+
+    def __init__(self, sizes, capacity, dtype, n_params):
+        self.capacity = int(capacity)
+        hidden_and_out = int(sum(sizes[1:])) * self.capacity
+        self.Z = np.empty(hidden_and_out, dtype)
+        self.A = np.empty(hidden_and_out, dtype)
+        self.dZ = np.empty(hidden_and_out, dtype)
+        self.D = np.ones(hidden_and_out, np.uint8)
+        self.partial = np.zeros(max(64, n_blocks(self.capacity)), np.float64)
+        self.A0 = np.empty(sizes[0] * self.capacity, dtype)
+        self.Y = np.empty(sizes[-1] * self.capacity, dtype)
+        self.grad = np.empty(n_params, dtype)
+        self.hp = np.zeros(8, dtype)
+
+    def buffers(self):
+        return self.Z, self.A, self.D, self.dZ, self.partial
+
+
+@jit
+def layer_views(buf, sizes, capacity, mb):
+    """Views (n_l, mb) of layers 1..L into a flat buffer laid out for `capacity` columns."""
+    views = []
+    start = 0
+    for l in range(1, sizes.size):
+        views.append(buf[start:start + sizes[l] * mb].reshape((sizes[l], mb)))
+        start += sizes[l] * capacity
+    return views
+
+
+@jit
+def param_views(theta, sizes, offsets):
+    """Lists of W_l (n_l, n_{l-1}) and b_l (n_l,) views into a flat parameter vector."""
+    Ws, bs = [], []
+    for l in range(1, sizes.size):
+        n, k, s = sizes[l], sizes[l - 1], offsets[l - 1]
+        Ws.append(theta[s:s + n * k].reshape((n, k)))
+        bs.append(theta[s + n * k:s + n * (k + 1)])
+    return Ws, bs
+
+
+@jit
+def batch_views(ws, sizes, capacity, mb):
+    Z, A, D, dZ, _ = ws
+    return (layer_views(Z, sizes, capacity, mb), layer_views(A, sizes, capacity, mb),
+            layer_views(D, sizes, capacity, mb), layer_views(dZ, sizes, capacity, mb))
+
+
+@jit
+def product_mode(work, blas_min):
+    return BLAS if work >= blas_min else LOOPS
+
+
+@jit
+def forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, activate_output,
+                 first_given=False):
+    """Fill Z, A (and D) of every layer for the columns of A0 (n_0, mb); return A_L.
+
+    Without activate_output the last layer gets Z only: `cost_of_output` then applies the
+    output activation in the same pass as the cost. With first_given, Z_1 already holds
+    W_1 A0 (the Gram path of `train_loop`).
+    """
+    Zs, As, Ds, _ = views
+    sizes, _, keeps, act, out, slope, _ = net
+    par_min, blas_min = launch
+    mb = A0.shape[1]
+    L = sizes.size - 1
+    A_prev = A0
+    for l in range(1, L + 1):
+        code = act if l < L else (out if activate_output else IDENTITY)
+        keep = keeps[l] if dropout else 1.0
+        key = hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(l))
+        work = sizes[l] * sizes[l - 1] * mb
+        product = GIVEN if first_given and l == 1 else product_mode(work, blas_min)
+        if work >= par_min:
+            forward_parallel(Ws[l - 1], bs[l - 1], A_prev, Zs[l - 1], As[l - 1], Ds[l - 1],
+                             code, slope, keep, key, product)
+        else:
+            forward_serial(Ws[l - 1], bs[l - 1], A_prev, Zs[l - 1], As[l - 1], Ds[l - 1],
+                           code, slope, keep, key, product)
+        A_prev = As[l - 1]
+    return A_prev
+
+
+@jit
+def cost_of_output(Ws, Y, views, net, partial, want_delta, launch, first_squares=-1.0):
+    """J on the last forward pass (data term plus L2), with the output activation applied
+    to A_L in the same pass; fills dZ_L = A_L - Y when asked.
+
+    first_squares, when not negative, is ||W_1||^2 known by the caller (the Gram path).
+    """
+    Zs, As, _, dZs = views
+    sizes, _, _, _, out, _, l2 = net
+    mb = Y.shape[1]
+    nb = n_blocks(mb)
+    if sizes[sizes.size - 1] * mb >= launch[0]:
+        output_cost_parallel(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
+    else:
+        output_cost_serial(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
+    total = 0.0
+    for c in range(nb):
+        total += partial[c]
+    cost = total / mb
+    if l2 != 0.0:
+        squares = 0.0
+        for i, W in enumerate(Ws):
+            if i == 0 and first_squares >= 0:
+                squares += first_squares
+            elif W.size >= launch[0]:
+                squares += sum_of_squares_parallel(W.ravel(), partial)
+            else:
+                squares += sum_of_squares_serial(W.ravel(), partial)
+        cost += l2 / (2 * mb) * squares
+    return cost
+
+
+@jit
+def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, first_given=False):
+    """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1.
+
+    With first_given, layer 1 gets db only and dW_1 = 0 (the Gram path updates W_1).
+    """
+    Zs, As, Ds, dZs = views
+    sizes, _, keeps, act, _, slope, l2 = net
+    par_min, blas_min = launch
+    mb = A0.shape[1]
+    for l in range(sizes.size - 1, 0, -1):
+        A_prev = A0 if l == 1 else As[l - 2]
+        work = sizes[l] * sizes[l - 1] * mb
+        product = product_mode(work, blas_min)
+        grads_product = GIVEN if first_given and l == 1 else product
+        if work >= par_min:
+            weight_grads_parallel(dZs[l - 1], A_prev, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
+                                  grads_product)
+        else:
+            weight_grads_serial(dZs[l - 1], A_prev, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
+                                grads_product)
+        if l > 1:
+            keep = keeps[l - 1] if dropout else 1.0
+            if work >= par_min:
+                backprop_parallel(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2],
+                                  keep, act, slope, product)
+            else:
+                backprop_serial(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2],
+                                keep, act, slope, product)
+
+
+@jit
+def network_pass(theta, grad, A0, Y, net, ws, seed, step, dropout, launch, mode):
+    """One pass on a batch held in A0 (n_0, m): mode 0 returns A_L (in the A buffer),
+    mode 1 the cost, mode 2 the cost with its gradient in `grad`."""
+    sizes, offsets = net[0], net[1]
+    Ws, bs = param_views(theta, sizes, offsets)
+    views = batch_views(ws, sizes, A0.shape[1], A0.shape[1])
+    if mode == 0:
+        forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, True)
+        return 0.0
+    forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, False)
+    cost = cost_of_output(Ws, Y, views, net, ws[4], mode == 2, launch)
+    if mode == 2:
+        dWs, dbs = param_views(grad, sizes, offsets)
+        backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch)
+    return cost
+
+
+@jit
+def set_hyperparameters(hp, opt, lr, step):
+    """hp = (lr, beta|beta1, 1-beta|1-beta1, beta2, 1-beta2, eps, 1-beta1^t, 1-beta2^t)."""
+    code, beta, beta1, beta2, eps = opt
+    b = beta1 if code == ADAM else beta
+    hp[0] = lr
+    hp[1] = b
+    hp[2] = 1 - b
+    hp[3] = beta2
+    hp[4] = 1 - beta2
+    hp[5] = eps
+    hp[6] = 1 - beta1 ** step
+    hp[7] = 1 - beta2 ** step
+
+
+@jit
+def frobenius(A, B):
+    """Sum of A * B over two arrays of one shape."""
+    total = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            total += A[i, j] * B[i, j]
+    return total
+
+
+@jit
+def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A0buf, Ybuf,
+               grad, hp, losses, launch, static_batch, gram):
+    """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L) are sample-major.
+
+    gram = (G, WA, U, P0, UG) switches on the Gram path for full-batch gradient descent
+    with more features than examples (n_0 > m), when G has shape (m, m); pass (m', m')
+    arrays with m' != m to switch it off. Plain gradient descent changes W_1 only by
+    r W_1 - (lr / m) dZ_1 A0^T with r = 1 - lr * l2 / m, so with G = A0^T A0 the product
+    WA = W_1 A0 follows WA <- r WA - (lr / m) dZ_1 G: (n_1, m) x (m, m) work per step
+    instead of two (n_1, n_0) x (n_0, m) products. W_1 = c W_1(0) - U A0^T is formed once,
+    after the last step, from c <- r c and U <- r U + (lr / m) dZ_1; the L2 term needs
+    ||W_1||^2 = c^2 ||W_1(0)||^2 - 2 c <P0, U> + <U G, U> with P0 = W_1(0) A0.
+
+    Returns the number of steps taken so far.
+    """
+    sizes, offsets, keeps, l2 = net[0], net[1], net[2], net[6]
+    par_min = launch[0]
+    m = X.shape[0]
+    n0, nL = sizes[0], sizes[sizes.size - 1]
+    dropout = False
+    for l in range(sizes.size):
+        dropout = dropout or keeps[l] < 1.0
+    Ws, bs = param_views(theta, sizes, offsets)
+    dWs, dbs = param_views(grad, sizes, offsets)
+    last = m - (m - 1) // batch * batch
+    full_views = batch_views(ws, sizes, batch, batch)
+    last_views = batch_views(ws, sizes, batch, last)
+    G, WA, U, P0, UG = gram
+    use_gram = G.shape[0] == m and static_batch
+    c, w0_squares = 1.0, 0.0
+    if use_gram:
+        A0 = A0buf[:n0 * m].reshape((n0, m))
+        gather_columns_parallel(X, perms[0], 0, A0)
+        np.dot(A0.T, A0, G)
+        np.dot(Ws[0], A0, WA)
+        P0[:, :] = WA
+        U[:, :] = 0
+        w0_squares = frobenius(Ws[0], Ws[0])
+    for e in range(lrs.size):
+        losses[e] = 0.0
+        for start in range(0, m, batch):
+            mb = min(batch, m - start)
+            views = full_views if mb == batch else last_views
+            step += 1
+            A0 = A0buf[:n0 * mb].reshape((n0, mb))
+            Yb = Ybuf[:nL * mb].reshape((nL, mb))
+            if not static_batch or (e == 0 and start == 0):
+                if n0 * mb >= par_min:
+                    gather_columns_parallel(X, perms[e], start, A0)
+                else:
+                    gather_columns_serial(X, perms[e], start, A0)
+                gather_columns_serial(Y, perms[e], start, Yb)
+            first_squares = -1.0
+            if use_gram:
+                views[0][0][:, :] = WA
+                if l2 != 0.0:
+                    np.dot(U, G, UG)
+                    first_squares = (c * c * w0_squares - 2 * c * frobenius(P0, U)
+                                     + frobenius(UG, U))
+            forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, False, use_gram)
+            losses[e] += cost_of_output(Ws, Yb, views, net, ws[4], True, launch,
+                                        first_squares) * mb / m
+            backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, use_gram)
+            if use_gram:
+                lr = lrs[e]
+                r = 1 - lr * l2 / m
+                dZ1 = views[3][0]
+                c *= r
+                for i in range(U.shape[0]):
+                    for j in range(m):
+                        U[i, j] = r * U[i, j] + lr / m * dZ1[i, j]
+                np.dot(dZ1, G, UG)
+                for i in range(WA.shape[0]):
+                    for j in range(m):
+                        WA[i, j] = r * WA[i, j] - lr / m * UG[i, j]
+            set_hyperparameters(hp, opt, lrs[e], step)
+            if theta.size >= par_min:
+                optimizer_step_parallel(theta, grad, v, s, opt[0], hp)
+            else:
+                optimizer_step_serial(theta, grad, v, s, opt[0], hp)
+    if use_gram:
+        W1 = Ws[0]
+        A0 = A0buf[:n0 * m].reshape((n0, m))
+        np.dot(U, A0.T, W1 if c == 0.0 else dWs[0])
+        if c != 0.0:
+            for i in range(W1.shape[0]):
+                for k in range(W1.shape[1]):
+                    W1[i, k] = c * W1[i, k] - dWs[0][i, k]
+        else:
+            for i in range(W1.shape[0]):
+                for k in range(W1.shape[1]):
+                    W1[i, k] = -W1[i, k]
+    return step

@@ -1,0 +1,111 @@
+"""Element-wise loop kernels: optimizer updates, mini-batch gathering, standardization.
+
+Optimizer hyperparameters arrive in ``hp``, an array of the parameters' dtype, so the
+arithmetic stays in that dtype: hp = (lr, beta, 1 - beta, beta2, 1 - beta2, epsilon,
+1 - beta1**t, 1 - beta2**t) for momentum/rmsprop/adam (beta is beta1 for adam).
+"""
+import numpy as np
+from numba import prange
+
+from .. import config
+from ._jit import jit, serial_and_parallel
+
+BLOCK = config.COLUMN_BLOCK
+GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
+
+
+def optimizer_step(theta, grad, v, s, code, hp):
+    """One in-place step of gd, momentum, rmsprop or adam over flat arrays."""
+    lr, b1, c1, b2, c2, eps, bc1, bc2 = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7]
+    if code == GD:
+        for i in prange(theta.size):
+            theta[i] -= lr * grad[i]
+    elif code == MOMENTUM:
+        for i in prange(theta.size):
+            v[i] = b1 * v[i] + c1 * grad[i]
+            theta[i] -= lr * v[i]
+    elif code == RMSPROP:
+        for i in prange(theta.size):
+            g = grad[i]
+            s[i] = b2 * s[i] + c2 * g * g
+            theta[i] -= lr * g / (np.sqrt(s[i]) + eps)
+    else:
+        for i in prange(theta.size):
+            g = grad[i]
+            v[i] = b1 * v[i] + c1 * g
+            s[i] = b2 * s[i] + c2 * g * g
+            theta[i] -= lr * (v[i] / bc1) / (np.sqrt(s[i] / bc2) + eps)
+
+
+def gather_columns(X, idx, start, out):
+    """out[:, j] = X[idx[start + j], :] for j < out.shape[1]: a mini-batch in course layout."""
+    n, count = out.shape
+    for blk in prange((count + BLOCK - 1) // BLOCK):
+        for j in range(blk * BLOCK, min(count, blk * BLOCK + BLOCK)):
+            row = idx[start + j]
+            for r in range(n):
+                out[r, j] = X[row, r]
+
+
+def sum_of_squares(x, partial):
+    """Sum of x**2 over a flat array: chunk c adds into partial[c] alone, then a serial sum."""
+    chunks = partial.size
+    size = (x.size + chunks - 1) // chunks
+    for c in prange(chunks):
+        acc = 0.0
+        for i in range(c * size, min(x.size, (c + 1) * size)):
+            acc += x[i] * x[i]
+        partial[c] = acc
+    total = 0.0
+    for c in range(chunks):
+        total += partial[c]
+    return total
+
+
+def standardize_fit(X, mean, std):
+    """Mean and population std of each row of X (n_x, m); a zero std becomes 1."""
+    n, m = X.shape
+    for r in prange(n):
+        total = 0.0
+        for j in range(m):
+            total += X[r, j]
+        mu = total / m
+        sq = 0.0
+        for j in range(m):
+            sq += (X[r, j] - mu) * (X[r, j] - mu)
+        mean[r] = mu
+        sd = np.sqrt(sq / m)
+        std[r] = sd if sd > 0 else 1.0
+
+
+def standardize(X, mean, std, out):
+    """out = (X - mean) / std per row."""
+    n, m = X.shape
+    for r in prange(n):
+        for j in range(m):
+            out[r, j] = (X[r, j] - mean[r]) / std[r]
+
+
+def scale_mask(A, D, keep, out):
+    """out = A * D / keep, element-wise over (n, m)."""
+    n, m = A.shape
+    for i in prange(n):
+        for j in range(m):
+            out[i, j] = A[i, j] * D[i, j] / keep
+
+
+def subtract(A, B, out):
+    """out = A - B, element-wise over (n, m)."""
+    n, m = A.shape
+    for i in prange(n):
+        for j in range(m):
+            out[i, j] = A[i, j] - B[i, j]
+
+
+optimizer_step_serial, optimizer_step_parallel = serial_and_parallel(optimizer_step)
+gather_columns_serial, gather_columns_parallel = serial_and_parallel(gather_columns)
+sum_of_squares_serial, sum_of_squares_parallel = serial_and_parallel(sum_of_squares)
+standardize_fit_parallel = jit(standardize_fit, parallel=True)
+standardize_parallel = jit(standardize, parallel=True)
+scale_mask_parallel = jit(scale_mask, parallel=True)
+subtract_parallel = jit(subtract, parallel=True)
