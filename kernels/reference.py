@@ -4,6 +4,8 @@ Shapes follow the course: A of shape (n_l, m), W of shape (n_l, n_{l-1}),
 b of shape (n_l,), Y of shape (n_L, m). The other backends export the same
 names with the same signatures and are tested against this module.
 """
+import contextlib
+
 import numpy as np
 
 from . import hashing
@@ -486,3 +488,13 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
     """A trainer that runs `train_epochs` on host arrays."""
     from .trainer import HostTrainer
     return HostTrainer(train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step)
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Thread-count context of the backend; NumPy's BLAS threads are left as they are."""
+    yield
+
+
+def warmup(dtype="float64"):
+    """Nothing to compile for NumPy."""

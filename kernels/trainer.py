@@ -45,9 +45,9 @@ class HostTrainer:
         return np.asarray(losses)
 
     def get_theta(self):
-        """Host copy of the parameters."""
-        return self.theta.copy()
+        """The parameters on the host: the live array, which later epochs keep updating."""
+        return self.theta
 
     def get_states(self):
-        """Host copies of the optimizer states."""
-        return tuple(s.copy() for s in self.states)
+        """The optimizer states on the host (live arrays)."""
+        return self.states

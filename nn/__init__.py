@@ -9,6 +9,21 @@ from .gradcheck import gradient_check
 from .model_io import load
 from .preprocessing import Standardizer, train_dev_test_split
 
+
+
+def warmup(backend="numba", dtype="float64"):
+    """Compile (or load from Numba's cache) every kernel a fit on `backend` uses, for `dtype`.
+
+    Later fits then start at full speed. Compiled code is cached on disk (respecting
+    NUMBA_CACHE_DIR), so this is slow only the first time on a machine.
+    """
+    import kernels
+    from .base import DTYPES
+    from .validation import check_choice
+    check_choice("dtype", dtype, DTYPES)
+    kernels.get_backend(backend).warmup(dtype)
+
+
 __all__ = ["DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
-           "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split"]
+           "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup"]
 __version__ = "0.1.0"

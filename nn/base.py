@@ -66,7 +66,7 @@ class BaseNetwork(ParamsMixin):
                   optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
                   lr_decay=None, decay_rate=1.0, decay_steps=1, batch_size=None,
                   shuffle=True, early_stopping=False, validation_fraction=0.1,
-                  n_iter_no_change=10)
+                  n_iter_no_change=10, n_threads=None)
 
     def _hp(self, name):
         return getattr(self, name) if hasattr(self, name) else self._fixed[name]
@@ -119,7 +119,13 @@ class BaseNetwork(ParamsMixin):
         rs = self.random_state
         if rs is not None:
             V.check_number("random_state", rs, 0, integer=True)
+        if self._hp("n_threads") is not None:
+            V.check_number("n_threads", self._hp("n_threads"), 1, integer=True)
         return sizes, tuple(float(k) for k in keeps)
+
+    def _threads(self):
+        """Context that runs the backend's kernels with n_threads threads, then restores."""
+        return kernels.get_backend(self.backend).num_threads(self._hp("n_threads"))
 
     # ---------------------------------------------------------------- fit
     def fit(self, X, y, X_val=None, y_val=None):
@@ -133,6 +139,10 @@ class BaseNetwork(ParamsMixin):
         self
         """
         hidden, keeps = self._check_hyperparameters()
+        with self._threads():
+            return self._fit(hidden, keeps, X, y, X_val, y_val)
+
+    def _fit(self, hidden, keeps, X, y, X_val, y_val):
         X = V.check_X(X)
         y = self._check_targets(y, X.shape[0])
         if (X_val is None) != (y_val is None):
@@ -232,22 +242,25 @@ class BaseNetwork(ParamsMixin):
     def _output(self, X):
         """Network output of shape (n_L, n_samples)."""
         Xk = self._kernel_input(X)
-        backend = kernels.get_backend(self.backend)
-        return np.asarray(backend.network_output(self._theta, Xk, self._spec))
+        with self._threads():
+            return np.asarray(kernels.get_backend(self.backend).network_output(
+                self._theta, Xk, self._spec))
 
     def cost(self, X, y):
         """J on (X, y): the cost with its L2 term, without dropout."""
         Xk = self._kernel_input(X)
         Y = self._encode_targets(self._check_targets(y, Xk.shape[1]), self._theta.dtype)
-        backend = kernels.get_backend(self.backend)
-        return float(backend.network_cost(self._theta, Xk, Y, self._spec))
+        with self._threads():
+            return float(kernels.get_backend(self.backend).network_cost(
+                self._theta, Xk, Y, self._spec))
 
     def gradients(self, X, y):
         """Gradient of `cost` at the current parameters: a list of (dW, db) per layer."""
         Xk = self._kernel_input(X)
         Y = self._encode_targets(self._check_targets(y, Xk.shape[1]), self._theta.dtype)
-        backend = kernels.get_backend(self.backend)
-        _, grad = backend.cost_and_gradients(self._theta, Xk, Y, self._spec)
+        with self._threads():
+            _, grad = kernels.get_backend(self.backend).cost_and_gradients(
+                self._theta, Xk, Y, self._spec)
         grad = np.asarray(grad)
         return [(dW.copy(), db.copy()) for dW, db in self._spec.unpack(grad)]
 

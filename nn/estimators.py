@@ -72,11 +72,14 @@ class LogisticRegression(_Classifier):
     dtype : {"float64", "float32"}
     random_state : int or None
     verbose : bool
+    n_threads : int or None
+        Threads of the numba backend during fit and predict; None keeps Numba's setting.
+        The previous count is restored afterwards.
     """
 
     def __init__(self, learning_rate=0.005, epochs=2000, initialization="zeros", optimizer="gd",
                  l2=0.0, batch_size=None, backend="numpy", dtype="float64", random_state=None,
-                 verbose=False):
+                 verbose=False, n_threads=None):
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.initialization = initialization
@@ -87,6 +90,7 @@ class LogisticRegression(_Classifier):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.n_threads = n_threads
 
     @property
     def coef_(self):
@@ -110,7 +114,7 @@ class _DeepParams:
                  epsilon=1e-8, lr_decay=None, decay_rate=1.0, decay_steps=1, batch_size=64,
                  epochs=100, shuffle=True, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, backend="numpy", dtype="float64", random_state=None,
-                 verbose=False):
+                 verbose=False, n_threads=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.leaky_slope = leaky_slope
@@ -137,6 +141,7 @@ class _DeepParams:
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.n_threads = n_threads
 
 
 _DEEP_DOC = """
@@ -177,6 +182,9 @@ _DEEP_DOC = """
     random_state : int or None
         Seeds initialization, shuffling, the validation split and dropout.
     verbose : bool
+    n_threads : int or None
+        Threads of the numba backend during fit and predict; None keeps Numba's setting.
+        The previous count is restored afterwards.
 
     Attributes
     ----------

@@ -22,12 +22,20 @@ def check_X(X, name="X", n_features=None):
                          f"got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinity")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted "
                          f"with {n_features}")
     return arr
+
+
+def all_finite(arr, chunk_bytes=1 << 22):
+    """Whether every element is finite, checked in row chunks so no data-sized mask is made."""
+    if arr.dtype.kind not in "fc":
+        return True
+    rows = max(1, chunk_bytes // max(1, arr[:1].nbytes))
+    return all(np.isfinite(arr[i:i + rows]).all() for i in range(0, len(arr), rows))
 
 
 def check_y(y, n_samples, name="y", numeric=False):

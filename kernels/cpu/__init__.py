@@ -23,7 +23,8 @@ from .. import config  # noqa: E402
 from ..spec import ACTIVATION_CODES, NetSpec, OPTIMIZER_CODES, OptSpec, check_name  # noqa: E402
 from . import layers as K  # noqa: E402
 from . import updates as U  # noqa: E402
-from .network import Workspace, network_pass, train_loop  # noqa: E402
+from .network import (Workspace, network_pass, network_pass_serial, train_loop,  # noqa: E402
+                      train_loop_serial)
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
@@ -32,11 +33,26 @@ _CHUNK = 4096
 
 
 def _launch():
+    """Launch thresholds for compiled code; first makes sure Numba's thread pool is up.
+
+    Cached code that links the parallel kernels resolves symbols of Numba's parallel
+    runtime when it loads, and aborts if the pool was never launched in this process.
+    """
+    numba.get_num_threads()
     return (int(config.PARALLEL_MIN_WORK), int(config.BLAS_MIN_WORK))
 
 
 def _par(work):
     return work >= config.PARALLEL_MIN_WORK
+
+
+def _small(spec, m):
+    """Whether no kernel of a pass over m columns reaches the parallel threshold: such
+    networks run the serial compilation of the whole network code."""
+    sizes = spec.sizes
+    work = max([sizes[l] * sizes[l - 1] * m for l in range(1, len(sizes))]
+               + [sizes[0] * m, spec.n_params])
+    return work < config.PARALLEL_MIN_WORK
 
 
 def _product(work):
@@ -221,7 +237,8 @@ def network_output(theta, X, spec):
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     for start, A0 in _chunks(X):
         mb = A0.shape[1]
-        network_pass(theta, theta, A0, A0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
+        run = network_pass_serial if _small(spec, mb) else network_pass
+        run(theta, theta, A0, A0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
         AL = ws.A[(sum(spec.sizes[1:-1])) * mb:][:spec.sizes[-1] * mb]
         out[:, start:start + mb] = AL.reshape(spec.sizes[-1], mb)
     return out
@@ -234,8 +251,9 @@ def network_cost(theta, X, Y, spec):
     total = 0.0
     for start, A0 in _chunks(X):
         Yc = np.ascontiguousarray(Y[:, start:start + A0.shape[1]])
-        total += network_pass(theta, theta, A0, Yc, data_only, ws.buffers(), np.uint64(0), 0,
-                              False, launch, 1) * A0.shape[1]
+        run = network_pass_serial if _small(spec, A0.shape[1]) else network_pass
+        total += run(theta, theta, A0, Yc, data_only, ws.buffers(), np.uint64(0), 0, False,
+                     launch, 1) * A0.shape[1]
     m = X.shape[1]
     return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
 
@@ -245,8 +263,9 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     ws = Workspace(spec.sizes, X.shape[1], theta.dtype, 0)
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
-    cost = network_pass(theta, grad, X, Y, _net(spec), ws.buffers(),
-                        np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
+    run = network_pass_serial if _small(spec, X.shape[1]) else network_pass
+    cost = run(theta, grad, X, Y, _net(spec), ws.buffers(),
+               np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
     return float(cost), grad
 
 
@@ -283,7 +302,8 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
     static = batch_size >= m and bool(np.all(perms == np.arange(m)))
     gram = _gram_buffers(spec, m, theta.dtype,
                          static and gram_pays(spec, opt, m, batch_size, len(lrs)))
-    train_loop(theta, v, s, X, Y, perms, np.asarray(lrs, np.float64), _net(spec),
+    run = train_loop_serial if _small(spec, batch_size) else train_loop
+    run(theta, v, s, X, Y, perms, np.asarray(lrs, np.float64), _net(spec),
                _opt_tuple(opt), int(batch_size), np.uint64(seed), int(step), ws.buffers(),
                ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram)
     return losses

@@ -22,7 +22,7 @@ LOOPS, BLAS, GIVEN = 0, 1, 2
 BLOCK = config.COLUMN_BLOCK
 
 
-@jit(inline="always")
+@jit
 def activation_value(z, code, slope):
     """g(z) for one element (not softmax)."""
     if code == SIGMOID:
@@ -37,7 +37,7 @@ def activation_value(z, code, slope):
     return z
 
 
-@jit(inline="always")
+@jit
 def activation_grad(dA, z, code, slope):
     """dA * g'(z) for one element, in the reference's order of operations."""
     if code == SIGMOID:
@@ -54,12 +54,12 @@ def activation_grad(dA, z, code, slope):
     return dA
 
 
-@jit(inline="always")
+@jit
 def n_blocks(m):
     return (m + BLOCK - 1) // BLOCK
 
 
-@jit(inline="always")
+@jit
 def activate_block(Z, A, code, slope, j0, j1):
     """A = g(Z) on columns j0:j1; softmax normalizes each column."""
     n = Z.shape[0]
@@ -92,7 +92,7 @@ def activate_block(Z, A, code, slope, j0, j1):
                     a_row[j] = activation_value(z_row[j], code, slope)
 
 
-@jit(inline="always")
+@jit
 def mask_block(key, keep, D, j0, j1):
     """D[i, j] = 1 where the hash of (stream key, unit i, example j) is below keep, else 0."""
     for i in range(D.shape[0]):
@@ -101,7 +101,7 @@ def mask_block(key, keep, D, j0, j1):
             D[i, j] = 1 if hashing.uniform(rk, np.uint64(j)) < keep else 0
 
 
-@jit(inline="always")
+@jit
 def forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1):
     """Z += b; A = g(Z); inverted dropout A = A * D / keep; on columns j0:j1."""
     n = Z.shape[0]
@@ -117,7 +117,7 @@ def forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1):
                 A[i, j] = A[i, j] / keep if D[i, j] else A[i, j] * 0
 
 
-@jit(inline="always")
+@jit
 def backward_epilogue(dZ, Z, D, keep, code, slope, j0, j1):
     """dZ = dZ * D / keep * g'(Z) on columns j0:j1 (dZ holds dA on entry)."""
     for r in range(dZ.shape[0]):
@@ -137,12 +137,12 @@ def backward_epilogue(dZ, Z, D, keep, code, slope, j0, j1):
                 d_row[j] = activation_grad(d_row[j], z_row[j], code, slope)
 
 
-@jit(inline="always")
+@jit
 def _coef(M, transposed, r, c):
     return M[c, r] if transposed else M[r, c]
 
 
-@jit(inline="always")
+@jit
 def product_block(M, transposed, B, C, j0, j1):
     """C[:, j0:j1] = op(M) B[:, j0:j1], op(M) = M or M^T, four output rows at a time.
 
@@ -205,25 +205,27 @@ def weight_grads(dZ, A_prev, W, l2, dW, db, product):
     k = A_prev.shape[0]
     if product == BLAS:
         np.dot(dZ, A_prev.T, dW)
+    inv_m, decay = 1.0 / m, l2 / m
     for i in prange(n):
         dz_row = dZ[i]
         total = dz_row[0] * 0
         for j in range(m):
             total += dz_row[j]
-        db[i] = total / m
+        db[i] = total * inv_m
         w_row, dw_row = W[i], dW[i]
-        for kk in range(k):
-            if product == GIVEN:
+        if product == GIVEN:
+            for kk in range(k):
                 dw_row[kk] = 0
-                continue
-            if product == BLAS:
-                acc = dw_row[kk]
-            else:
+        elif product == BLAS:
+            for kk in range(k):
+                dw_row[kk] = dw_row[kk] * inv_m + decay * w_row[kk]
+        else:
+            for kk in range(k):
                 a_row = A_prev[kk]
                 acc = dz_row[0] * 0
                 for j in range(m):
                     acc += dz_row[j] * a_row[j]
-            dw_row[kk] = acc / m + (l2 / m) * w_row[kk]
+                dw_row[kk] = acc * inv_m + decay * w_row[kk]
 
 
 def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):

@@ -38,13 +38,19 @@ def optimizer_step(theta, grad, v, s, code, hp):
 
 
 def gather_columns(X, idx, start, out):
-    """out[:, j] = X[idx[start + j], :] for j < out.shape[1]: a mini-batch in course layout."""
+    """out[:, j] = X[idx[start + j], :] for j < out.shape[1]: a mini-batch in course layout.
+
+    Tiles of 16 features by one block of examples keep the transposing writes in cache.
+    """
     n, count = out.shape
     for blk in prange((count + BLOCK - 1) // BLOCK):
-        for j in range(blk * BLOCK, min(count, blk * BLOCK + BLOCK)):
-            row = idx[start + j]
-            for r in range(n):
-                out[r, j] = X[row, r]
+        j0, j1 = blk * BLOCK, min(count, blk * BLOCK + BLOCK)
+        for r0 in range(0, n, 16):
+            r1 = min(n, r0 + 16)
+            for j in range(j0, j1):
+                x_row = X[idx[start + j]]
+                for r in range(r0, r1):
+                    out[r, j] = x_row[r]
 
 
 def sum_of_squares(x, partial):

@@ -1,0 +1,119 @@
+"""Time the standard workloads W1 to W3 on every backend side by side, with PyTorch if installed.
+
+    python benchmarks/compare_backends.py [--size quick|full] [--repeats 5] [W1 W2 W3]
+
+Each workload is fitted once per backend to warm up (compilation, caches), then the
+backends take turns, `repeats` rounds, so that noise on a shared machine hits them alike.
+It prints median seconds per fit, the speedup over numpy, and the peak memory a fit
+allocates beyond the data set, as a fraction of the data set (traced NumPy/Numba
+allocations; PyTorch's are not traced).
+"""
+import os
+
+# OpenMP threads that busy-wait after a parallel region starve the next library's threads
+# on a small machine; PyTorch and Numba both use OpenMP, so every backend gets the passive
+# policy, set before any of them loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import pathlib  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import cuda_available, estimator, workload  # noqa: E402
+
+
+def torch_runner(name, device, size):
+    """A fit of the same network, optimizer, batch size and epochs written in PyTorch."""
+    import torch
+    X, y, params = workload(name, size)
+    dtype = torch.float32 if params["dtype"] == "float32" else torch.float64
+    Xt = torch.as_tensor(X, dtype=dtype, device=device)
+    yt = torch.as_tensor(y, dtype=dtype, device=device)[:, None]
+    m = len(X)
+    batch = params["batch_size"] or m
+
+    def fit():
+        torch.manual_seed(0)
+        sizes = (X.shape[1],) + params["hidden_layer_sizes"]
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 1)).to(device, dtype)
+        opt = (torch.optim.Adam(model.parameters(), lr=params["learning_rate"])
+               if params["optimizer"] == "adam"
+               else torch.optim.SGD(model.parameters(), lr=params["learning_rate"]))
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        for _ in range(params["epochs"]):
+            order = torch.randperm(m, device=device) if batch < m else None
+            total = torch.zeros((), dtype=dtype, device=device)
+            for start in range(0, m, batch):
+                idx = order[start:start + batch] if order is not None else slice(None)
+                loss = loss_fn(model(Xt[idx]), yt[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.detach()
+            total.item()  # one host synchronisation per epoch, as the nn backends do
+    return fit
+
+
+def runners(name, size):
+    out = {}
+    for backend in ["numpy", "numba"] + (["cuda"] if cuda_available() else []):
+        model, X, y = estimator(name, backend, size)
+        out[backend] = lambda model=model, X=X, y=y: model.fit(X, y)
+    try:
+        import torch
+    except ImportError:
+        return out
+    torch.set_num_threads(torch.get_num_threads())
+    out["torch-cpu"] = torch_runner(name, "cpu", size)
+    if torch.cuda.is_available():
+        sync = torch.cuda.synchronize
+        fit = torch_runner(name, "cuda", size)
+        out["torch-cuda"] = lambda: (fit(), sync())
+    return out
+
+
+def peak_extra_bytes(run):
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("workloads", nargs="*", default=["W1", "W2", "W3"])
+    p.add_argument("--size", default="full", choices=["quick", "full"])
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    print(f"{'workload':<9}{'backend':<12}{'median s':>10}{'vs numpy':>10}{'extra mem':>11}")
+    for name in args.workloads:
+        fits = runners(name, args.size)
+        X = workload(name, args.size)[0]
+        for run in fits.values():
+            run()
+        times = {b: [] for b in fits}
+        for _ in range(args.repeats):
+            for backend, run in fits.items():
+                start = time.perf_counter()
+                run()
+                times[backend].append(time.perf_counter() - start)
+        base = statistics.median(times["numpy"])
+        for backend, ts in times.items():
+            med = statistics.median(ts)
+            mem = ("" if backend.startswith("torch")
+                   else f"{peak_extra_bytes(fits[backend]) / X.nbytes:10.1%}")
+            print(f"{name:<9}{backend:<12}{med:>10.4f}{base / med:>9.2f}x{mem:>11}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The Numba CPU backend against the NumPy reference.
+
+Tolerances: every op within 1e-12 relative in float64 and 1e-5 in float32; whole trainings
+within 1e-8 after 20 epochs in float64; dropout masks bit for bit. Each comparison runs with
+the serial and the parallel compilation, with explicit loops and with BLAS, and at 1 and 2
+threads, so that every code path (and any race between prange iterations) is exercised.
+"""
+import ast
+import itertools
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+numba = pytest.importorskip("numba")
+
+import kernels  # noqa: E402
+import nn  # noqa: E402
+from kernels import config, reference as ref  # noqa: E402
+from kernels.spec import NetSpec, OptSpec  # noqa: E402
+
+cpu = kernels.get_backend("numba")
+TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
+SHAPES = [(1, 1, 1), (1, 3, 5), (5, 1, 1), (7, 3, 65), (4, 9, 64), (13, 6, 130)]
+
+
+@pytest.fixture(params=["serial-loops", "parallel-loops", "serial-blas", "parallel-blas"])
+def path(request, monkeypatch):
+    """Force one execution path through the launch thresholds."""
+    mode, product = request.param.split("-")
+    monkeypatch.setattr(config, "PARALLEL_MIN_WORK", 0 if mode == "parallel" else 1 << 62)
+    monkeypatch.setattr(config, "BLAS_MIN_WORK", 0 if product == "blas" else 1 << 62)
+    return request.param
+
+
+@pytest.fixture(params=[1, 2])
+def threads(request):
+    with cpu.num_threads(min(request.param, numba.config.NUMBA_NUM_THREADS)):
+        yield request.param
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n,k,m", SHAPES)
+def test_linear_ops_match_reference(path, threads, dtype, n, k, m):
+    rng = np.random.default_rng(n * 100 + k * 10 + m)
+    W, b = rng.normal(size=(n, k)).astype(dtype), rng.normal(size=n).astype(dtype)
+    A_prev, dZ = rng.normal(size=(k, m)).astype(dtype), rng.normal(size=(n, m)).astype(dtype)
+    for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]:
+        for got, want in zip(cpu.linear_forward(W, b, A_prev, act, 0.1),
+                             ref.linear_forward(W, b, A_prev, act, 0.1)):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, **TOL[dtype])
+    for got, want in zip(cpu.linear_backward(dZ, A_prev, W, 0.3),
+                         ref.linear_backward(dZ, A_prev, W, 0.3)):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+    assert cpu.linear_backward(dZ, A_prev, W, 0.3, need_dA_prev=False)[2] is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_elementwise_ops_match_reference(threads, dtype):
+    rng = np.random.default_rng(1)
+    Z, dA = (rng.normal(size=(7, 67)) * 4).astype(dtype), rng.normal(size=(7, 67)).astype(dtype)
+    for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]:
+        np.testing.assert_allclose(cpu.activation_forward(Z, act, 0.2),
+                                   ref.activation_forward(Z, act, 0.2), **TOL[dtype])
+    for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]:
+        np.testing.assert_allclose(cpu.activation_backward(dA, Z, act, 0.2),
+                                   ref.activation_backward(dA, Z, act, 0.2), **TOL[dtype])
+    Y = rng.random((7, 67)).astype(dtype)
+    np.testing.assert_allclose(cpu.output_delta(Z, Y), ref.output_delta(Z, Y), **TOL[dtype])
+    weights = [Z, dA[:3]]
+    Y1 = (rng.random((1, 67)) > 0.5).astype(dtype)
+    Yc = np.eye(7, dtype=dtype)[:, rng.integers(0, 7, 67)]
+    for name, ZL, YL in [("binary_cross_entropy", Z[:1], Y1),
+                         ("categorical_cross_entropy", Z, Yc), ("mean_squared_error", Z, Y)]:
+        assert getattr(cpu, name)(ZL, YL, weights, 0.4) == pytest.approx(
+            getattr(ref, name)(ZL, YL, weights, 0.4), rel=TOL[dtype]["rtol"])
+    mean, std = cpu.standardize_fit(Z.astype(np.float64))
+    want_mean, want_std = ref.standardize_fit(Z.astype(np.float64))
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(std, want_std, rtol=1e-12)
+    np.testing.assert_allclose(cpu.standardize(Z.astype(np.float64), mean, std),
+                               ref.standardize(Z.astype(np.float64), mean, std), rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 200), (70, 5)])
+def test_dropout_masks_bit_for_bit(threads, shape):
+    for keep in (0.5, 0.9):
+        D = cpu.dropout_mask(2 ** 63 + 7, 12, 3, shape, keep)
+        np.testing.assert_array_equal(D, ref.dropout_mask(2 ** 63 + 7, 12, 3, shape, keep))
+    A = np.random.default_rng(0).normal(size=shape)
+    # the scaled values may differ by an ulp (fast-math reciprocal), the zeros may not
+    for op in ("dropout_forward", "dropout_backward"):
+        got, want = getattr(cpu, op)(A, D, 0.9), getattr(ref, op)(A, D, 0.9)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+        np.testing.assert_array_equal(got == 0, want == 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+def test_optimizer_updates_match_reference(path, dtype, name):
+    rng = np.random.default_rng(3)
+    theta, grad = rng.normal(size=301).astype(dtype), rng.normal(size=301).astype(dtype)
+    states = tuple(rng.random(301).astype(dtype) for _ in range(OptSpec(name).n_states))
+    a = [theta.copy(), *[s.copy() for s in states]]
+    b = [theta.copy(), *[s.copy() for s in states]]
+    opt = OptSpec(name, beta=0.8, beta1=0.85, beta2=0.97, epsilon=1e-7)
+    cpu.optimizer_update(a[0], grad, tuple(a[1:]), 0.01, 5, opt)
+    ref.optimizer_update(b[0], grad, tuple(b[1:]), 0.01, 5, opt)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, **TOL[dtype])
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "identity"])
+def test_network_functions_match_reference(path, output):
+    rng = np.random.default_rng(4)
+    n_out = 1 if output == "sigmoid" else 3
+    spec = NetSpec((5, 7, 4, n_out), "tanh", output, l2=0.2, keep_probs=(1, 0.7, 0.9, 1))
+    theta = rng.normal(size=spec.n_params)
+    X = rng.normal(size=(5, 70))
+    Y = np.eye(3)[:, rng.integers(0, 3, 70)] if output == "softmax" else rng.random((n_out, 70))
+    np.testing.assert_allclose(cpu.network_output(theta, X, spec),
+                               ref.network_output(theta, X, spec), rtol=1e-12, atol=1e-14)
+    assert cpu.network_cost(theta, X, Y, spec) == pytest.approx(
+        ref.network_cost(theta, X, Y, spec), rel=1e-12)
+    for seed in (None, 77):
+        c1, g1 = cpu.cost_and_gradients(theta, X, Y, spec, seed, 3)
+        c2, g2 = ref.cost_and_gradients(theta, X, Y, spec, seed, 3)
+        assert c1 == pytest.approx(c2, rel=1e-12)
+        np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-13)
+
+
+CASES = list(itertools.product(["relu", "tanh", "sigmoid", "leaky_relu"],
+                               ["gd", "momentum", "rmsprop", "adam"], [1.0, 0.8], [0.0, 0.5]))
+
+
+def _train_pair(X, y, cls=nn.DeepNeuralNetwork, **kw):
+    a = cls(backend="numpy", random_state=5, **kw).fit(X, y)
+    b = cls(backend="numba", random_state=5, **kw).fit(X, y)
+    return a, b
+
+
+def _assert_same_params(a, b, tol):
+    for (Wa, ba), (Wb, bb) in zip(a.params_, b.params_):
+        np.testing.assert_allclose(Wb, Wa, rtol=tol, atol=tol)
+        np.testing.assert_allclose(bb, ba, rtol=tol, atol=tol)
+    np.testing.assert_allclose(b.history_["loss"], a.history_["loss"], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("activation,optimizer,keep,l2", CASES)
+def test_training_matches_reference(activation, optimizer, keep, l2):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(83, 4))
+    y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int)
+    for batch in (None, 1 if optimizer == "adam" else 16, 32):
+        a, b = _train_pair(X, y, hidden_layer_sizes=(6, 3), activation=activation,
+                           optimizer=optimizer, keep_prob=keep, l2=l2, batch_size=batch,
+                           epochs=20, learning_rate=0.01)
+        _assert_same_params(a, b, 1e-8)
+
+
+@pytest.mark.parametrize("cls,y_kind", [(nn.DeepNeuralNetwork, "multi"),
+                                        (nn.DeepNeuralNetworkRegressor, "real"),
+                                        (nn.LogisticRegression, "binary")])
+def test_training_matches_reference_for_every_output(path, cls, y_kind):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(70, 5))
+    y = {"multi": rng.integers(0, 4, 70), "real": X @ rng.normal(size=5),
+         "binary": (X[:, 0] > 0).astype(int)}[y_kind]
+    kw = dict(epochs=20, batch_size=16, learning_rate=0.01)
+    if cls is not nn.LogisticRegression:
+        kw.update(hidden_layer_sizes=(9,), keep_prob=0.9, l2=0.1)
+    a, b = _train_pair(X, y, cls, **kw)
+    _assert_same_params(a, b, 1e-8)
+
+
+@pytest.mark.parametrize("l2,keep,hidden", [(0.0, 1.0, (6, 3)), (0.7, 0.8, (6, 3)), (0.3, 1.0, ())])
+def test_gram_path_matches_reference(l2, keep, hidden):
+    rng = np.random.default_rng(8)
+    X, y = rng.random((30, 200)), (rng.random(30) > 0.5).astype(int)
+    kw = dict(hidden_layer_sizes=hidden, optimizer="gd", batch_size=None, learning_rate=0.05,
+              epochs=40, l2=l2, keep_prob=keep if hidden else 1.0)
+    spec = NetSpec((200,) + hidden + (1,))
+    assert cpu.gram_pays(spec, OptSpec("gd"), 30, 30, 40)
+    a, b = _train_pair(X, y, **kw)
+    _assert_same_params(a, b, 1e-8)
+
+
+@pytest.mark.parametrize("dtype", ["float32"])
+def test_float32_training_tracks_reference(dtype):
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(90, 6)).astype(np.float32)
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    a, b = _train_pair(X, y, hidden_layer_sizes=(8, 4), optimizer="adam", keep_prob=0.9,
+                       epochs=20, batch_size=16, learning_rate=0.01, dtype=dtype)
+    assert b.params_[0][0].dtype == np.float32
+    _assert_same_params(a, b, 1e-4)
+
+
+def test_threads_restored():
+    before = numba.get_num_threads()
+    with cpu.num_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    nn.DeepNeuralNetwork(hidden_layer_sizes=(4,), epochs=2, backend="numba", n_threads=1).fit(X, y)
+    assert numba.get_num_threads() == before
+
+
+def test_fastmath_lives_in_config_without_nnan_ninf():
+    assert not {"nnan", "ninf", "fast"} & set(config.FASTMATH)
+    for path in pathlib.Path(kernels.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "fastmath":
+                assert path.name == "_jit.py", f"fastmath= set outside config in {path}"
+
+
+def test_every_kernel_caches_and_nothing_compiles_at_import():
+    code = ("import kernels.cpu, kernels.cpu.layers as L, kernels.cpu.updates as U, "
+            "kernels.cpu.network as N\n"
+            "from numba.core.registry import CPUDispatcher\n"
+            "ds = [o for m in (L, U, N) for o in vars(m).values() if isinstance(o, CPUDispatcher)]\n"
+            "assert len(ds) > 20, len(ds)\n"
+            "assert all(not d.signatures for d in ds), 'compiled at import'\n"
+            "assert all(type(d._cache).__name__ != 'NullCache' for d in ds), 'cache=False'\n"
+            "print('ok', len(ds))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr
+
+
+def test_warmup_compiles():
+    nn.warmup(backend="numba", dtype="float32")
+    from kernels.cpu import network
+    assert network.train_loop.signatures
