@@ -21,8 +21,14 @@ COLUMN_BLOCK
     iteration owns one block of the output, so no two threads write the same
     element.
 THREADS_PER_BLOCK
-    CUDA threads per block (a power of two); tests lower it so that the
-    multi-block paths run on small shapes.
+    CUDA threads per block of the 1-D kernels (a power of two, for the tree
+    reductions); tests lower it so that the multi-block paths run on small shapes.
+CUDA_TILE
+    Side of the square shared-memory tiles of the CUDA matrix products (the
+    blocks of the 2-D kernels are CUDA_TILE x CUDA_TILE threads).
+CUDA_MAX_BLOCKS
+    Upper bound on the blocks along each grid dimension; grid-stride loops cover
+    the rest (tests lower it so those loops run).
 """
 import os
 
@@ -31,9 +37,12 @@ PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 16))
 BLAS_MIN_WORK = int(os.environ.get("NN_BLAS_MIN_WORK", 1 << 15))
 COLUMN_BLOCK = 64
 THREADS_PER_BLOCK = int(os.environ.get("NN_THREADS_PER_BLOCK", 128))
+CUDA_TILE = int(os.environ.get("NN_CUDA_TILE", 16))
+CUDA_MAX_BLOCKS = 1024
 
 _DEFAULTS = dict(PARALLEL_MIN_WORK=PARALLEL_MIN_WORK, BLAS_MIN_WORK=BLAS_MIN_WORK,
-                 THREADS_PER_BLOCK=THREADS_PER_BLOCK)
+                 THREADS_PER_BLOCK=THREADS_PER_BLOCK, CUDA_TILE=CUDA_TILE,
+                 CUDA_MAX_BLOCKS=CUDA_MAX_BLOCKS)
 
 
 def reset():

@@ -2,6 +2,13 @@ import importlib.util
 import os
 from pathlib import Path
 
+# CUDA tests run in Numba's simulator unless NN_TEST_REAL_GPU=1 asks for the real device.
+# numba.cuda reads this when first imported, so it is set before anything imports it.
+REAL_GPU = os.environ.get("NN_TEST_REAL_GPU") == "1"
+if not REAL_GPU:
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+HAS_NUMBA_CUDA = importlib.util.find_spec("numba_cuda") is not None
+
 import numpy as np
 import pytest
 

@@ -1,0 +1,503 @@
+"""Numba CUDA backend: every op as ``numba.cuda`` kernels, training resident on the GPU.
+
+Exports the reference's names and signatures (see `kernels.reference` for shapes and
+formulas); the ops take and return host arrays. Training goes through `make_trainer`,
+whose `DeviceTrainer` keeps parameters, optimizer state, activations and gradients on the
+device for the whole fit, copies the data set there once when it fits (else streams each
+mini-batch), gathers mini-batches on the device, and synchronises with the host once per
+call, to read the epochs' losses.
+
+numba-cuda is an optional extra, imported only when this backend is used.
+"""
+import contextlib
+import functools
+import importlib.util
+import os
+import warnings
+
+import numpy as np
+
+from .. import config
+from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, OptSpec, NetSpec, check_name
+
+name = "cuda"
+SOFTMAX, IDENTITY = ACTIVATION_CODES["softmax"], ACTIVATION_CODES["identity"]
+_CHUNK = 4096
+
+
+def _cuda():
+    """numba.cuda, or an error that says how to get a working one."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        raise ImportError('backend="cuda" needs numba-cuda with its CUDA 13 libraries: '
+                          'pip install "nnkernels[cuda]"')
+    from numba import cuda
+    if not cuda.is_available():
+        raise RuntimeError('backend="cuda" found no usable NVIDIA GPU (driver and device). '
+                           'Use backend="numba" on this machine, or set NUMBA_ENABLE_CUDASIM=1 '
+                           "to run the CUDA kernels in Numba's (slow) simulator.")
+    return cuda
+
+
+def simulated():
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
+@functools.lru_cache(maxsize=None)
+def _build(dtype, tile, tpb):
+    from .device import build
+    return build(dtype, tile, tpb)
+
+
+def _kernels(dtype):
+    _cuda()
+    return _build(np.dtype(dtype).name, int(config.CUDA_TILE), int(config.THREADS_PER_BLOCK))
+
+
+def _grid1(count):
+    tpb = int(config.THREADS_PER_BLOCK)
+    return max(1, min(config.CUDA_MAX_BLOCKS, -(-count // tpb))), tpb
+
+
+def _grid2(rows, cols):
+    T, cap = int(config.CUDA_TILE), min(65535, int(config.CUDA_MAX_BLOCKS))
+    return (max(1, min(cap, -(-cols // T))), max(1, min(cap, -(-rows // T)))), (T, T)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The dropout hash relies on uint64 wrap-around, which the simulator runs on NumPy
+    scalars in one Python thread per CUDA thread (where NumPy's errstate does not reach)."""
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+        yield
+
+
+def _dev(a):
+    return _cuda().to_device(np.ascontiguousarray(a))
+
+
+def _empty(shape, dtype):
+    return _cuda().device_array(shape, dtype)
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Thread-count context of the backend; the GPU has no host threads to set."""
+    yield
+
+
+def warmup(dtype="float64"):
+    """Compile every kernel a fit uses for `dtype` (first launch compiles)."""
+    rng = np.random.default_rng(0)
+    dt = np.dtype(dtype)
+    X = rng.normal(size=(6, 3)).astype(dt)
+    for output, n_out in (("sigmoid", 1), ("softmax", 3)):
+        Y = np.zeros((6, n_out), dt)
+        Y[:, 0] = 1
+        spec = NetSpec((3, 4, n_out), "relu", output, keep_probs=(1.0, 0.5, 1.0), l2=0.1)
+        theta = rng.normal(size=spec.n_params).astype(dt)
+        states = (np.zeros_like(theta), np.zeros_like(theta))
+        train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, OptSpec("adam"),
+                     4, 1, 0)
+        network_output(theta, np.ascontiguousarray(X.T), spec)
+
+
+# ---------------------------------------------------------------------- ops
+def activation_forward(Z, activation, slope=0.01):
+    K = _kernels(Z.dtype)
+    code = ACTIVATION_CODES[check_name(activation, ACTIVATION_CODES, "activation")]
+    A = _empty(Z.shape, Z.dtype)
+    with _quiet():
+        K.activate[_grid1(Z.shape[1])](_dev(Z), A, code, float(slope))
+    return A.copy_to_host()
+
+
+def activation_backward(dA, Z, activation, slope=0.01):
+    K = _kernels(Z.dtype)
+    code = ACTIVATION_CODES[check_name(activation, ("sigmoid", "tanh", "relu", "leaky_relu",
+                                                    "identity"), "activation")]
+    dZ = _empty(Z.shape, Z.dtype)
+    with _quiet():
+        K.derivative[_grid1(Z.size)](_dev(dA), _dev(Z), dZ, code, float(slope))
+    return dZ.copy_to_host()
+
+
+def _forward(K, W, b, A_prev, Z, A, D, code, slope, keep, key):
+    """Launch the fused linear forward; softmax runs as a second, column-wise kernel."""
+    fused = IDENTITY if code == SOFTMAX else code
+    K.forward[_grid2(W.shape[0], A_prev.shape[1])](W, b, A_prev, Z, A, D, fused, slope, keep, key)
+    if code == SOFTMAX:
+        K.activate[_grid1(Z.shape[1])](Z, A, SOFTMAX, slope)
+
+
+def linear_forward(W, b, A_prev, activation, slope=0.01):
+    K = _kernels(W.dtype)
+    code = ACTIVATION_CODES[check_name(activation, ACTIVATION_CODES, "activation")]
+    n, m = W.shape[0], A_prev.shape[1]
+    Z, A = _empty((n, m), W.dtype), _empty((n, m), W.dtype)
+    with _quiet():
+        _forward(K, _dev(W), _dev(b), _dev(A_prev), Z, A, _dev(np.ones((1, 1), np.uint8)), code,
+                 float(slope), 1.0, np.uint64(0))
+    return Z.copy_to_host(), A.copy_to_host()
+
+
+def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
+    K = _kernels(W.dtype)
+    n, k = W.shape
+    m = dZ.shape[1]
+    d_dZ, d_W = _dev(dZ), _dev(W)
+    dW, db = _empty((n, k), W.dtype), _empty(n, W.dtype)
+    K.weight_grads[_grid2(n, k + 1)](d_dZ, _dev(A_prev), d_W, float(l2), dW, db)
+    dA_prev = None
+    if need_dA_prev:
+        dA = _empty((k, m), W.dtype)
+        K.backprop[_grid2(k, m)](d_W, d_dZ, dA, dA, _dev(np.ones((1, 1), np.uint8)), 1.0,
+                                 IDENTITY, 0.0)
+        dA_prev = dA.copy_to_host()
+    return dW.copy_to_host(), db.copy_to_host(), dA_prev
+
+
+def output_delta(AL, Y):
+    K = _kernels(AL.dtype)
+    out = _empty(AL.shape, AL.dtype)
+    K.subtract[_grid1(AL.size)](_dev(AL), _dev(Y), out)
+    return out.copy_to_host()
+
+
+def l2_penalty(weights, l2, m):
+    if l2 == 0.0:
+        return 0.0
+    total = 0.0
+    for W in weights:
+        flat = np.ascontiguousarray(W).ravel()
+        K = _kernels(flat.dtype)
+        grid = _grid1(flat.size)
+        partial = _empty(grid[0], np.float64)
+        K.sum_squares[grid](_dev(flat), _dev(np.array([1, flat.size], np.int64)),
+                            _dev(np.array([0, flat.size], np.int64)), partial)
+        total += float(partial.copy_to_host().sum())
+    return float(l2 / (2 * m) * total)
+
+
+def _cost(ZL, Y, code, weights, l2):
+    K = _kernels(ZL.dtype)
+    m = ZL.shape[1]
+    grid = _grid1(m)
+    partial = _empty(grid[0], np.float64)
+    d_Z = _dev(ZL)
+    K.output_cost[grid](d_Z, _empty(ZL.shape, ZL.dtype), _dev(Y), d_Z, code, partial, False)
+    return float(partial.copy_to_host().sum()) / m + l2_penalty(weights, l2, m)
+
+
+def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
+    return _cost(ZL, Y, ACTIVATION_CODES["sigmoid"], weights, l2)
+
+
+def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0):
+    return _cost(ZL, Y, SOFTMAX, weights, l2)
+
+
+def mean_squared_error(ZL, Y, weights=(), l2=0.0):
+    return _cost(ZL, Y, IDENTITY, weights, l2)
+
+
+def _key(seed, step, layer):
+    from .. import hashing
+    with _quiet():
+        return hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(layer))
+
+
+def dropout_mask(seed, step, layer, shape, keep_prob, dtype=np.float64):
+    K = _kernels(np.float64)
+    D = _empty(shape, np.uint8)
+    with _quiet():
+        K.mask[_grid1(D.size)](_key(seed, step, layer), float(keep_prob), D)
+    return D.copy_to_host().astype(dtype)
+
+
+def dropout_forward(A, D, keep_prob):
+    K = _kernels(A.dtype)
+    out = _empty(A.shape, A.dtype)
+    K.scale_mask[_grid1(A.size)](_dev(A), _dev(D.astype(A.dtype)), A.dtype.type(keep_prob), out)
+    return out.copy_to_host()
+
+
+dropout_backward = dropout_forward
+
+
+def _optimizer_scalars(dtype, opt, lr, step):
+    t = np.dtype(dtype).type
+    b = opt.beta1 if opt.name == "adam" else opt.beta
+    return (t(lr), t(b), t(1 - b), t(opt.beta2), t(1 - opt.beta2), t(opt.epsilon),
+            t(1 - opt.beta1 ** step), t(1 - opt.beta2 ** step))
+
+
+def optimizer_update(theta, grad, states, lr, step, opt):
+    K = _kernels(theta.dtype)
+    d_theta = _dev(theta)
+    d_states = [_dev(s) for s in states]
+    v = d_states[0] if opt.name in ("momentum", "adam") else d_theta[:0]
+    s = d_states[-1] if opt.name in ("rmsprop", "adam") else d_theta[:0]
+    K.optimizer_step[_grid1(theta.size)](d_theta, _dev(grad), v, s, OPTIMIZER_CODES[opt.name],
+                                         *_optimizer_scalars(theta.dtype, opt, lr, step))
+    theta[...] = d_theta.copy_to_host()
+    for host, dev in zip(states, d_states):
+        host[...] = dev.copy_to_host()
+
+
+def gd_update(theta, grad, lr):
+    optimizer_update(theta, grad, (), lr, 1, OptSpec("gd"))
+
+
+def momentum_update(theta, grad, v, lr, beta):
+    optimizer_update(theta, grad, (v,), lr, 1, OptSpec("momentum", beta=beta))
+
+
+def rmsprop_update(theta, grad, s, lr, beta2, epsilon):
+    optimizer_update(theta, grad, (s,), lr, 1, OptSpec("rmsprop", beta2=beta2, epsilon=epsilon))
+
+
+def adam_update(theta, grad, v, s, lr, step, beta1, beta2, epsilon):
+    optimizer_update(theta, grad, (v, s), lr, step,
+                     OptSpec("adam", beta1=beta1, beta2=beta2, epsilon=epsilon))
+
+
+def standardize_fit(X):
+    K = _kernels(np.float64)
+    mean, std = _empty(X.shape[0], np.float64), _empty(X.shape[0], np.float64)
+    K.row_moments[_grid1(X.shape[0])](_dev(X.astype(np.float64)), mean, std)
+    return mean.copy_to_host(), std.copy_to_host()
+
+
+def standardize(X, mean, std):
+    K = _kernels(np.float64)
+    out = _empty(X.shape, np.float64)
+    K.standardize[_grid1(X.size)](_dev(X.astype(np.float64)), _dev(mean), _dev(std), out)
+    return out.copy_to_host()
+
+
+# ----------------------------------------------------------- whole network
+class DeviceNetwork:
+    """Parameters and work buffers of a network on the GPU, for batches of up to `capacity`.
+
+    Every layer's Z, A, D and dZ for mb columns is a view into one flat device buffer, built
+    once per batch size (`views`), as on the CPU backend.
+    """
+
+    def __init__(self, theta, spec, capacity):
+        self.cuda = _cuda()
+        self.K = _kernels(theta.dtype)
+        self.spec, self.dtype, self.capacity = spec, theta.dtype, int(capacity)
+        self.theta = self.cuda.to_device(theta)
+        self.grad = self.cuda.device_array(theta.shape, theta.dtype)
+        self.Ws, self.bs = self._params(self.theta)
+        self.dWs, self.dbs = self._params(self.grad)
+        size = sum(spec.sizes[1:]) * self.capacity
+        self.Z = self.cuda.device_array(size, theta.dtype)
+        self.A = self.cuda.device_array(size, theta.dtype)
+        self.dZ = self.cuda.device_array(size, theta.dtype)
+        self.D = self.cuda.device_array(size, np.uint8)
+        self.A0 = self.cuda.device_array(spec.sizes[0] * self.capacity, theta.dtype)
+        self.Yb = self.cuda.device_array(spec.sizes[-1] * self.capacity, theta.dtype)
+        self.partial = self.cuda.device_array(int(config.CUDA_MAX_BLOCKS), np.float64)
+        self.squares = self.cuda.device_array(int(config.CUDA_MAX_BLOCKS), np.float64)
+        self.sizes = self.cuda.to_device(np.asarray(spec.sizes, np.int64))
+        self.offsets = self.cuda.to_device(spec.offsets)
+        self._views = {}
+
+    def _params(self, flat):
+        Ws, bs = [], []
+        for l in range(1, len(self.spec.sizes)):
+            n, k, s = self.spec.sizes[l], self.spec.sizes[l - 1], int(self.spec.offsets[l - 1])
+            Ws.append(flat[s:s + n * k].reshape(n, k))
+            bs.append(flat[s + n * k:s + n * (k + 1)])
+        return Ws, bs
+
+    def views(self, mb):
+        """(A0, Y, Zs, As, Ds, dZs) for a batch of mb columns."""
+        if mb not in self._views:
+            sizes, out, start = self.spec.sizes, [], 0
+            per_layer = ([], [], [], [])
+            for l in range(1, len(sizes)):
+                stop = start + sizes[l] * mb
+                for views, buf in zip(per_layer, (self.Z, self.A, self.D, self.dZ)):
+                    views.append(buf[start:stop].reshape(sizes[l], mb))
+                start += sizes[l] * self.capacity
+            out = (self.A0[:sizes[0] * mb].reshape(sizes[0], mb),
+                   self.Yb[:sizes[-1] * mb].reshape(sizes[-1], mb)) + per_layer
+            self._views[mb] = out
+        return self._views[mb]
+
+    def forward(self, views, seed, step, dropout, activate_output):
+        A0, _, Zs, As, Ds, _ = views
+        spec, L = self.spec, self.spec.n_layers
+        A_prev = A0
+        for l in range(1, L + 1):
+            act = ACTIVATION_CODES[spec.activation]
+            code = act if l < L else (ACTIVATION_CODES[spec.output] if activate_output
+                                      else IDENTITY)
+            keep = spec.keep_probs[l] if dropout else 1.0
+            _forward(self.K, self.Ws[l - 1], self.bs[l - 1], A_prev, Zs[l - 1], As[l - 1],
+                     Ds[l - 1], code, float(spec.slope), float(keep), _key(seed, step, l))
+            A_prev = As[l - 1]
+
+    def cost(self, views, want_delta, losses, epoch, weight, l2):
+        """Add weight * J (data term plus L2 with strength l2) of the last forward pass to
+        losses[epoch] on the device, applying the output activation on the way."""
+        _, Y, Zs, As, _, dZs = views
+        mb = Y.shape[1]
+        grid = _grid1(mb)
+        self.K.output_cost[grid](Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output],
+                                 self.partial, want_delta)
+        n_squares = 0
+        if l2 != 0.0:
+            sq_grid = _grid1(max(W.size for W in self.Ws))
+            n_squares = sq_grid[0]
+            self.K.sum_squares[sq_grid](self.theta, self.sizes, self.offsets, self.squares)
+        self.K.add_loss[1, 1](self.partial, grid[0], self.squares, n_squares, mb, float(l2),
+                              float(weight), losses, epoch)
+
+    def backward(self, views, dropout):
+        A0, _, Zs, As, Ds, dZs = views
+        spec = self.spec
+        act = ACTIVATION_CODES[spec.activation]
+        for l in range(spec.n_layers, 0, -1):
+            A_prev = A0 if l == 1 else As[l - 2]
+            n, k = spec.sizes[l], spec.sizes[l - 1]
+            self.K.weight_grads[_grid2(n, k + 1)](dZs[l - 1], A_prev, self.Ws[l - 1],
+                                                  float(spec.l2), self.dWs[l - 1], self.dbs[l - 1])
+            if l > 1:
+                keep = spec.keep_probs[l - 1] if dropout else 1.0
+                self.K.backprop[_grid2(k, A0.shape[1])](
+                    self.Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2], float(keep),
+                    act, float(spec.slope))
+
+
+def _batches(X, Y=None):
+    for start in range(0, X.shape[1], _CHUNK):
+        stop = start + min(_CHUNK, X.shape[1] - start)
+        yield (np.ascontiguousarray(X[:, start:stop]),
+               None if Y is None else np.ascontiguousarray(Y[:, start:stop]))
+
+
+def network_output(theta, X, spec):
+    net = DeviceNetwork(theta, spec, min(X.shape[1], _CHUNK))
+    out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
+    start = 0
+    with _quiet():
+        for A0, _ in _batches(X):
+            views = net.views(A0.shape[1])
+            views[0].copy_to_device(A0)
+            net.forward(views, 0, 0, False, True)
+            out[:, start:start + A0.shape[1]] = views[3][-1].copy_to_host()
+            start += A0.shape[1]
+    return out
+
+
+def network_cost(theta, X, Y, spec):
+    net = DeviceNetwork(theta, spec, min(X.shape[1], _CHUNK))
+    total = net.cuda.to_device(np.zeros(1))
+    m = X.shape[1]
+    with _quiet():
+        for A0, Yc in _batches(X, Y):
+            views = net.views(A0.shape[1])
+            views[0].copy_to_device(A0)
+            views[1].copy_to_device(Yc)
+            net.forward(views, 0, 0, False, False)
+            net.cost(views, False, total, 0, A0.shape[1] / m, 0.0)
+    return float(total.copy_to_host()[0]) + l2_penalty([W for W, _ in spec.unpack(theta)],
+                                                       spec.l2, m)
+
+
+def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
+    net = DeviceNetwork(theta, spec, X.shape[1])
+    views = net.views(X.shape[1])
+    total = net.cuda.to_device(np.zeros(1))
+    dropout = seed is not None and spec.uses_dropout
+    with _quiet():
+        views[0].copy_to_device(np.ascontiguousarray(X))
+        views[1].copy_to_device(np.ascontiguousarray(Y))
+        net.forward(views, 0 if seed is None else seed, step, dropout, False)
+        net.cost(views, True, total, 0, 1.0, spec.l2)
+        net.backward(views, dropout)
+    grad = np.empty_like(theta) if grad is None else grad
+    grad[...] = net.grad.copy_to_host()
+    return float(total.copy_to_host()[0]), grad
+
+
+class DeviceTrainer(DeviceNetwork):
+    """Mini-batch training with everything on the device; see the module docstring."""
+
+    def __init__(self, theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+        super().__init__(theta, spec, batch_size)
+        self.opt, self.batch_size, self.seed, self.step = opt, int(batch_size), int(seed), int(step)
+        self.states = [self.cuda.to_device(s) for s in states]
+        self.m = X.shape[0]
+        self.resident = simulated() or (X.nbytes + Y.nbytes
+                                        < 0.5 * self.cuda.current_context().get_memory_info()[0])
+        if self.resident:
+            self.X, self.Y = self.cuda.to_device(X), self.cuda.to_device(Y)
+        else:
+            self.X, self.Y = X, Y
+
+    @property
+    def steps_per_epoch(self):
+        return -(-self.m // self.batch_size)
+
+    def _load_batch(self, views, order, d_order, start, mb):
+        A0, Y = views[0], views[1]
+        if self.resident:
+            self.K.gather[_grid2(mb, A0.shape[0])](self.X, d_order, start, A0)
+            self.K.gather[_grid2(mb, Y.shape[0])](self.Y, d_order, start, Y)
+        else:
+            idx = order[start:start + mb]
+            A0.copy_to_device(np.ascontiguousarray(self.X[idx].T))
+            Y.copy_to_device(np.ascontiguousarray(self.Y[idx].T))
+
+    def run(self, perms, lrs):
+        """Train len(lrs) epochs; one device-to-host copy, of the losses, at the end."""
+        spec, opt = self.spec, self.opt
+        losses = self.cuda.to_device(np.zeros(len(lrs)))
+        v = self.states[0] if opt.name in ("momentum", "adam") else self.theta[:0]
+        s = self.states[-1] if opt.name in ("rmsprop", "adam") else self.theta[:0]
+        code = OPTIMIZER_CODES[opt.name]
+        dropout = spec.uses_dropout
+        static = self.batch_size >= self.m and bool(np.all(perms == np.arange(self.m)))
+        update_grid = _grid1(spec.n_params)
+        with _quiet():
+            for e, lr in enumerate(lrs):
+                order = perms[e]
+                d_order = self.cuda.to_device(np.ascontiguousarray(order)) if self.resident else None
+                for start in range(0, self.m, self.batch_size):
+                    mb = min(self.batch_size, self.m - start)
+                    views = self.views(mb)
+                    self.step += 1
+                    if not static or (e == 0 and start == 0):
+                        self._load_batch(views, order, d_order, start, mb)
+                    self.forward(views, self.seed, self.step, dropout, False)
+                    self.cost(views, True, losses, e, mb / self.m, spec.l2)
+                    self.backward(views, dropout)
+                    self.K.optimizer_step[update_grid](
+                        self.theta, self.grad, v, s, code,
+                        *_optimizer_scalars(self.dtype, opt, lr, self.step))
+        return losses.copy_to_host()
+
+    def get_theta(self):
+        return self.theta.copy_to_host()
+
+    def get_states(self):
+        return tuple(s.copy_to_host() for s in self.states)
+
+
+def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step):
+    trainer = DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step)
+    losses = trainer.run(perms, lrs)
+    theta[...] = trainer.get_theta()
+    for host, dev in zip(states, trainer.get_states()):
+        host[...] = dev
+    return losses
+
+
+def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+    """A trainer that keeps the whole fit on the GPU."""
+    return DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step)

@@ -1,0 +1,362 @@
+"""CUDA kernels of every op, built per (dtype, tile, threads per block) by `build`.
+
+Shared-memory tiles need their shape and dtype at compile time, so each configuration
+gets its own kernels; tests build them with tiny tiles so multi-block paths run under the
+simulator. Every kernel loops over its output with a grid stride, so any grid covers any
+shape. Matrix products load TILE x TILE tiles of both operands into shared memory, and a
+fused epilogue finishes each output element where it was computed.
+
+Importing this module imports numba.cuda; `kernels.cuda` does so only when asked.
+"""
+import math
+from types import SimpleNamespace
+
+import numpy as np
+from numba import cuda, float32, float64
+
+from .. import hashing
+
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
+GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
+
+
+@cuda.jit(device=True)
+def activation_value(z, code, slope):
+    """g(z) for one element (not softmax)."""
+    if code == SIGMOID:
+        e = math.exp(-abs(z))
+        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    if code == TANH:
+        return math.tanh(z)
+    if code == RELU:
+        return z if z > 0 else z * 0
+    if code == LEAKY_RELU:
+        return z if z > 0 else z * slope
+    return z
+
+
+@cuda.jit(device=True)
+def activation_grad(dA, z, code, slope):
+    """dA * g'(z) for one element."""
+    if code == SIGMOID:
+        e = math.exp(-abs(z))
+        s = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+        return dA * s * (1 - s)
+    if code == TANH:
+        t = math.tanh(z)
+        return dA * (1 - t * t)
+    if code == RELU:
+        return dA if z > 0 else dA * 0
+    if code == LEAKY_RELU:
+        return dA if z > 0 else dA * slope
+    return dA
+
+
+@cuda.jit(device=True)
+def keep_bit(key, unit, example, keep):
+    """1 when the dropout hash of (stream key, unit, example) is below keep."""
+    rk = hashing.row_key(key, np.uint64(unit))
+    return 1 if hashing.uniform(rk, np.uint64(example)) < keep else 0
+
+
+def build(dtype, tile, tpb):
+    """Kernels for arrays of `dtype`, TILE x TILE shared tiles and `tpb` threads per 1-D block.
+
+    Returns a namespace of cuda.jit kernels plus ``sources``, the Python functions by name
+    (for compiling to PTX without a GPU).
+    """
+    T = tile
+    nb_dtype = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}[np.dtype(dtype)]
+
+    def _block_sum(shared, value, partial):
+        """partial[block] = sum of `value` over the block's threads (tree reduction)."""
+        t = cuda.threadIdx.x
+        shared[t] = value
+        cuda.syncthreads()
+        half = tpb // 2
+        while half > 0:
+            if t < half:
+                shared[t] += shared[t + half]
+            cuda.syncthreads()
+            half //= 2
+        if t == 0:
+            partial[cuda.blockIdx.x] = shared[0]
+
+    block_sum = cuda.jit(device=True)(_block_sum)
+
+    def forward(W, b, A_prev, Z, A, D, code, slope, keep, key):
+        """Z = W A_prev + b, A = g(Z), inverted dropout with the hash of (key, i, j)."""
+        n, k = W.shape
+        m = A_prev.shape[1]
+        sW = cuda.shared.array((T, T), nb_dtype)
+        sA = cuda.shared.array((T, T), nb_dtype)
+        ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
+        for ti in range(cuda.blockIdx.y, (n + T - 1) // T, cuda.gridDim.y):
+            for tj in range(cuda.blockIdx.x, (m + T - 1) // T, cuda.gridDim.x):
+                i, j = ti * T + ty, tj * T + tx
+                acc = b[0] * 0
+                for t in range((k + T - 1) // T):
+                    c = t * T + tx
+                    sW[ty, tx] = W[i, c] if i < n and c < k else 0
+                    r = t * T + ty
+                    sA[ty, tx] = A_prev[r, j] if r < k and j < m else 0
+                    cuda.syncthreads()
+                    for q in range(T):
+                        acc += sW[ty, q] * sA[q, tx]
+                    cuda.syncthreads()
+                if i < n and j < m:
+                    z = acc + b[i]
+                    Z[i, j] = z
+                    a = activation_value(z, code, slope)
+                    if keep < 1.0:
+                        d = keep_bit(key, i, j, keep)
+                        D[i, j] = d
+                        a = a / keep if d else a * 0
+                    A[i, j] = a
+
+    def weight_grads(dZ, A_prev, W, l2, dW, db):
+        """dW = dZ A_prev^T / m + (l2 / m) W and db = dZ 1 / m: the product with A_prev
+        augmented by a row of ones, whose column k is db."""
+        n, m = dZ.shape
+        k = A_prev.shape[0]
+        sZ = cuda.shared.array((T, T), nb_dtype)
+        sA = cuda.shared.array((T, T), nb_dtype)
+        ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
+        for ti in range(cuda.blockIdx.y, (n + T - 1) // T, cuda.gridDim.y):
+            for tc in range(cuda.blockIdx.x, (k + T) // T, cuda.gridDim.x):
+                i, col = ti * T + ty, tc * T + tx
+                acc = dZ[0, 0] * 0
+                for t in range((m + T - 1) // T):
+                    j = t * T + tx
+                    sZ[ty, tx] = dZ[i, j] if i < n and j < m else 0
+                    j2 = t * T + ty
+                    if j2 < m and col < k:
+                        sA[ty, tx] = A_prev[col, j2]
+                    else:
+                        sA[ty, tx] = 1 if j2 < m and col == k else 0
+                    cuda.syncthreads()
+                    for q in range(T):
+                        acc += sZ[ty, q] * sA[q, tx]
+                    cuda.syncthreads()
+                if i < n and col < k:
+                    dW[i, col] = acc / m + (l2 / m) * W[i, col]
+                elif i < n and col == k:
+                    db[i] = acc / m
+
+    def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope):
+        """dZ_prev = (W^T dZ) * D_prev / keep * g'(Z_prev)."""
+        n, k = W.shape
+        m = dZ.shape[1]
+        sW = cuda.shared.array((T, T), nb_dtype)
+        sZ = cuda.shared.array((T, T), nb_dtype)
+        ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
+        for tr in range(cuda.blockIdx.y, (k + T - 1) // T, cuda.gridDim.y):
+            for tj in range(cuda.blockIdx.x, (m + T - 1) // T, cuda.gridDim.x):
+                r, j = tr * T + ty, tj * T + tx
+                acc = dZ[0, 0] * 0
+                for t in range((n + T - 1) // T):
+                    i = t * T + tx
+                    sW[ty, tx] = W[i, r] if i < n and r < k else 0
+                    i2 = t * T + ty
+                    sZ[ty, tx] = dZ[i2, j] if i2 < n and j < m else 0
+                    cuda.syncthreads()
+                    for q in range(T):
+                        acc += sW[ty, q] * sZ[q, tx]
+                    cuda.syncthreads()
+                if r < k and j < m:
+                    v = acc
+                    if keep < 1.0:
+                        v = v * D_prev[r, j] / keep
+                    dZ_prev[r, j] = activation_grad(v, Z_prev[r, j], code, slope)
+
+    def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
+        """A_L = g(Z_L), dZ = A_L - Y, and each block's summed per-example cost in partial."""
+        n, m = ZL.shape
+        shared = cuda.shared.array(tpb, float64)
+        total = 0.0
+        for j in range(cuda.grid(1), m, cuda.gridsize(1)):
+            if code == SOFTMAX:
+                top = ZL[0, j]
+                for i in range(1, n):
+                    top = max(top, ZL[i, j])
+                s = ZL[0, j] * 0
+                dot = 0.0
+                for i in range(n):
+                    e = math.exp(ZL[i, j] - top)
+                    AL[i, j] = e
+                    s += e
+                    dot += Y[i, j] * ZL[i, j]
+                for i in range(n):
+                    AL[i, j] = AL[i, j] / s
+                total += top + math.log(s) - dot
+            else:
+                for i in range(n):
+                    z, y = ZL[i, j], Y[i, j]
+                    if code == SIGMOID:
+                        e = math.exp(-abs(z))
+                        AL[i, j] = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+                        total += max(z, 0) - z * y + math.log1p(e)
+                    else:
+                        AL[i, j] = z
+                        total += (z - y) * (z - y) / 2
+            if want_delta:
+                for i in range(n):
+                    dZ[i, j] = AL[i, j] - Y[i, j]
+        block_sum(shared, total, partial)
+
+    def sum_squares(theta, sizes, offsets, partial):
+        """Each block's sum of squared weights (biases excluded) into partial[block]."""
+        shared = cuda.shared.array(tpb, float64)
+        total = 0.0
+        for l in range(1, sizes.size):
+            start = offsets[l - 1]
+            count = sizes[l] * sizes[l - 1]
+            for i in range(cuda.grid(1), count, cuda.gridsize(1)):
+                w = theta[start + i]
+                total += w * w
+        block_sum(shared, total, partial)
+
+    def add_loss(partial, n_partial, squares, n_squares, mb, l2, weight, losses, e):
+        """losses[e] += weight * J of the batch: data partials / mb + l2 / (2 mb) * squares.
+        One thread, so the sum runs in a fixed order."""
+        if cuda.grid(1) == 0:
+            total = 0.0
+            for c in range(n_partial):
+                total += partial[c]
+            cost = total / mb
+            if l2 != 0.0:
+                sq = 0.0
+                for c in range(n_squares):
+                    sq += squares[c]
+                cost += l2 / (2 * mb) * sq
+            losses[e] += cost * weight
+
+    def optimizer_step(theta, grad, v, s, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
+        """One in-place step of gd, momentum, rmsprop or adam over the flat parameters."""
+        for i in range(cuda.grid(1), theta.size, cuda.gridsize(1)):
+            g = grad[i]
+            if code == GD:
+                theta[i] -= lr * g
+            elif code == MOMENTUM:
+                v[i] = b1 * v[i] + c1 * g
+                theta[i] -= lr * v[i]
+            elif code == RMSPROP:
+                s[i] = b2 * s[i] + c2 * g * g
+                theta[i] -= lr * g / (math.sqrt(s[i]) + eps)
+            else:
+                v[i] = b1 * v[i] + c1 * g
+                s[i] = b2 * s[i] + c2 * g * g
+                theta[i] -= lr * (v[i] / bc1) / (math.sqrt(s[i] / bc2) + eps)
+
+    def gather(X, idx, start, out):
+        """out[r, j] = X[idx[start + j], r]: a mini-batch in course layout."""
+        n, count = out.shape
+        r0, j0 = cuda.grid(2)
+        sr, sj = cuda.gridsize(2)
+        for j in range(j0, count, sj):
+            row = idx[start + j]
+            for r in range(r0, n, sr):
+                out[r, j] = X[row, r]
+
+    def activate(Z, A, code, slope):
+        """A = g(Z) element-wise, or softmax over each column."""
+        n, m = Z.shape
+        for j in range(cuda.grid(1), m, cuda.gridsize(1)):
+            if code == SOFTMAX:
+                top = Z[0, j]
+                for i in range(1, n):
+                    top = max(top, Z[i, j])
+                s = Z[0, j] * 0
+                for i in range(n):
+                    A[i, j] = math.exp(Z[i, j] - top)
+                    s += A[i, j]
+                for i in range(n):
+                    A[i, j] = A[i, j] / s
+            else:
+                for i in range(n):
+                    A[i, j] = activation_value(Z[i, j], code, slope)
+
+    def derivative(dA, Z, dZ, code, slope):
+        """dZ = dA * g'(Z), element-wise."""
+        n, m = Z.shape
+        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
+            i, j = p // m, p % m
+            dZ[i, j] = activation_grad(dA[i, j], Z[i, j], code, slope)
+
+    def mask(key, keep, D):
+        """Dropout keep mask of the stream `key`."""
+        n, m = D.shape
+        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
+            i, j = p // m, p % m
+            D[i, j] = keep_bit(key, i, j, keep)
+
+    def scale_mask(A, D, keep, out):
+        """out = A * D / keep, element-wise."""
+        n, m = A.shape
+        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
+            i, j = p // m, p % m
+            out[i, j] = A[i, j] * D[i, j] / keep
+
+    def subtract(A, B, out):
+        """out = A - B, element-wise."""
+        n, m = A.shape
+        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
+            i, j = p // m, p % m
+            out[i, j] = A[i, j] - B[i, j]
+
+    def row_moments(X, mean, std):
+        """Mean and population std of each row of X (n_x, m); a zero std becomes 1."""
+        n, m = X.shape
+        for r in range(cuda.grid(1), n, cuda.gridsize(1)):
+            total = 0.0
+            for j in range(m):
+                total += X[r, j]
+            mu = total / m
+            sq = 0.0
+            for j in range(m):
+                sq += (X[r, j] - mu) * (X[r, j] - mu)
+            mean[r] = mu
+            sd = math.sqrt(sq / m)
+            std[r] = sd if sd > 0 else 1.0
+
+    def standardize(X, mean, std, out):
+        """out = (X - mean) / std per row."""
+        n, m = X.shape
+        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
+            r, j = p // m, p % m
+            out[r, j] = (X[r, j] - mean[r]) / std[r]
+
+    sources = dict(forward=forward, weight_grads=weight_grads, backprop=backprop,
+                   output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
+                   optimizer_step=optimizer_step, gather=gather, activate=activate,
+                   derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
+                   row_moments=row_moments, standardize=standardize)
+    namespace = SimpleNamespace(tile=T, tpb=tpb, sources=sources)
+    for name, fn in sources.items():
+        setattr(namespace, name, cuda.jit(fn))
+    return namespace
+
+
+def signatures(dtype):
+    """The argument types each kernel is launched with, for arrays of `dtype`."""
+    from numba import boolean, int64, uint8, uint64
+    f = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}[np.dtype(dtype)]
+    M, V, U8 = f[:, ::1], f[::1], uint8[:, ::1]
+    F64, I64 = float64[::1], int64[::1]
+    return {
+        "forward": (M, V, M, M, M, U8, int64, float64, float64, uint64),
+        "weight_grads": (M, M, M, float64, M, V),
+        "backprop": (M, M, M, M, U8, float64, int64, float64),
+        "output_cost": (M, M, M, M, int64, F64, boolean),
+        "sum_squares": (V, I64, I64, F64),
+        "add_loss": (F64, int64, F64, int64, int64, float64, float64, F64, int64),
+        "optimizer_step": (V, V, V, V, int64) + (f,) * 8,
+        "gather": (M, I64, int64, M),
+        "activate": (M, M, int64, float64),
+        "derivative": (M, M, M, int64, float64),
+        "mask": (uint64, float64, U8),
+        "scale_mask": (M, M, f, M),
+        "subtract": (M, M, M),
+        "row_moments": (float64[:, ::1], F64, F64),
+        "standardize": (float64[:, ::1], F64, F64, float64[:, ::1]),
+    }

@@ -1,0 +1,177 @@
+"""The CUDA backend against the NumPy reference.
+
+Here (no GPU) these run in Numba's CUDA simulator with 4x4 tiles, 8 threads per block and
+at most 2 blocks per grid dimension, so the multi-block and grid-stride paths run on small
+shapes. With NN_TEST_REAL_GPU=1 on a machine with a GPU the same tests run on the device,
+plus the `gpu`-marked ones. Tolerances: ops 1e-12 (float64) and 1e-5 (float32), trainings
+1e-8 after their epochs, dropout masks bit for bit.
+"""
+import numpy as np
+import pytest
+
+from tests.conftest import HAS_NUMBA_CUDA, REAL_GPU
+
+pytestmark = pytest.mark.skipif(not HAS_NUMBA_CUDA, reason="numba-cuda is not installed")
+
+if HAS_NUMBA_CUDA:
+    import nn
+    from kernels import config, reference as ref
+    from kernels.spec import NetSpec, OptSpec
+
+TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
+
+
+@pytest.fixture(autouse=True)
+def small_launches(monkeypatch):
+    if not REAL_GPU:
+        monkeypatch.setattr(config, "CUDA_TILE", 4)
+        monkeypatch.setattr(config, "THREADS_PER_BLOCK", 8)
+        monkeypatch.setattr(config, "CUDA_MAX_BLOCKS", 2)
+
+
+@pytest.fixture
+def gpu():
+    import kernels.cuda as gpu
+    return gpu
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_ops(gpu, dtype):
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(5, 9)).astype(dtype), rng.normal(size=5).astype(dtype)
+    A_prev, dZ = rng.normal(size=(9, 11)).astype(dtype), rng.normal(size=(5, 11)).astype(dtype)
+    for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]:
+        for got, want in zip(gpu.linear_forward(W, b, A_prev, act, 0.1),
+                             ref.linear_forward(W, b, A_prev, act, 0.1)):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, **TOL[dtype])
+    for got, want in zip(gpu.linear_backward(dZ, A_prev, W, 0.3),
+                         ref.linear_backward(dZ, A_prev, W, 0.3)):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+def test_elementwise_ops_and_costs(gpu):
+    rng = np.random.default_rng(1)
+    Z, dA = rng.normal(size=(4, 19)) * 3, rng.normal(size=(4, 19))
+    for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]:
+        np.testing.assert_allclose(gpu.activation_forward(Z, act, 0.2),
+                                   ref.activation_forward(Z, act, 0.2), **TOL[np.float64])
+    for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]:
+        np.testing.assert_allclose(gpu.activation_backward(dA, Z, act, 0.2),
+                                   ref.activation_backward(dA, Z, act, 0.2), **TOL[np.float64])
+    Y = rng.random((4, 19))
+    np.testing.assert_allclose(gpu.output_delta(Z, Y), ref.output_delta(Z, Y))
+    Y1 = (rng.random((1, 19)) > 0.5) * 1.0
+    Yc = np.eye(4)[:, rng.integers(0, 4, 19)]
+    for name, ZL, YL in [("binary_cross_entropy", Z[:1], Y1),
+                         ("categorical_cross_entropy", Z, Yc), ("mean_squared_error", Z, Y)]:
+        assert getattr(gpu, name)(ZL, YL, [Z, dA], 0.4) == pytest.approx(
+            getattr(ref, name)(ZL, YL, [Z, dA], 0.4), rel=1e-12)
+    for got, want in zip(gpu.standardize_fit(Z), ref.standardize_fit(Z)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    mean, std = ref.standardize_fit(Z)
+    np.testing.assert_allclose(gpu.standardize(Z, mean, std), ref.standardize(Z, mean, std),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_dropout_masks_bit_for_bit(gpu):
+    for shape, keep in [((3, 17), 0.5), ((1, 1), 0.9), ((6, 5), 0.8)]:
+        D = gpu.dropout_mask(2 ** 63 + 5, 9, 2, shape, keep)
+        np.testing.assert_array_equal(D, ref.dropout_mask(2 ** 63 + 5, 9, 2, shape, keep))
+        A = np.random.default_rng(2).normal(size=shape)
+        np.testing.assert_allclose(gpu.dropout_forward(A, D, keep), ref.dropout_forward(A, D, keep),
+                                   rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+def test_optimizer_updates(gpu, name):
+    rng = np.random.default_rng(3)
+    opt = OptSpec(name, beta=0.8, beta1=0.85, beta2=0.97, epsilon=1e-7)
+    theta, grad = rng.normal(size=37), rng.normal(size=37)
+    states = tuple(rng.random(37) for _ in range(opt.n_states))
+    a = [theta.copy(), *[s.copy() for s in states]]
+    b = [theta.copy(), *[s.copy() for s in states]]
+    gpu.optimizer_update(a[0], grad, tuple(a[1:]), 0.01, 4, opt)
+    ref.optimizer_update(b[0], grad, tuple(b[1:]), 0.01, 4, opt)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-13)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "identity"])
+def test_network_functions(gpu, output):
+    rng = np.random.default_rng(4)
+    n_out = 1 if output == "sigmoid" else 3
+    spec = NetSpec((5, 6, n_out), "tanh", output, l2=0.2, keep_probs=(1, 0.7, 1))
+    theta, X = rng.normal(size=spec.n_params), rng.normal(size=(5, 10))
+    Y = np.eye(3)[:, rng.integers(0, 3, 10)] if output == "softmax" else rng.random((n_out, 10))
+    np.testing.assert_allclose(gpu.network_output(theta, X, spec),
+                               ref.network_output(theta, X, spec), rtol=1e-12)
+    assert gpu.network_cost(theta, X, Y, spec) == pytest.approx(
+        ref.network_cost(theta, X, Y, spec), rel=1e-12)
+    c1, g1 = gpu.cost_and_gradients(theta, X, Y, spec, 11, 2)
+    c2, g2 = ref.cost_and_gradients(theta, X, Y, spec, 11, 2)
+    assert c1 == pytest.approx(c2, rel=1e-12)
+    np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("cls,kw,y_kind", [
+    ("DeepNeuralNetwork", dict(activation="relu", optimizer="adam", keep_prob=0.8, l2=0.1), "binary"),
+    ("DeepNeuralNetwork", dict(activation="tanh", optimizer="momentum"), "multi"),
+    ("DeepNeuralNetworkRegressor", dict(activation="leaky_relu", optimizer="rmsprop"), "real"),
+])
+def test_training_matches_reference(cls, kw, y_kind):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(21, 3))
+    y = {"binary": (X[:, 0] > 0).astype(int), "multi": rng.integers(0, 3, 21),
+         "real": X @ [1.0, -2.0, 0.5]}[y_kind]
+    params = dict(hidden_layer_sizes=(5,), epochs=3, batch_size=8, learning_rate=0.01,
+                  random_state=7, **kw)
+    a = getattr(nn, cls)(backend="numpy", **params).fit(X, y)
+    b = getattr(nn, cls)(backend="cuda", **params).fit(X, y)
+    for (Wa, ba), (Wb, bb) in zip(a.params_, b.params_):
+        np.testing.assert_allclose(Wb, Wa, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(bb, ba, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(b.history_["loss"], a.history_["loss"], rtol=1e-10)
+    np.testing.assert_allclose(b.predict(X) if y_kind == "real" else b.predict_proba(X),
+                               a.predict(X) if y_kind == "real" else a.predict_proba(X),
+                               rtol=1e-8, atol=1e-10)
+
+
+def test_streamed_batches_match_resident(gpu, monkeypatch):
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(13, 3)), (rng.random((13, 1)) > 0.5) * 1.0
+    spec = NetSpec((3, 4, 1), keep_probs=(1, 0.8, 1))
+    theta = rng.normal(size=spec.n_params)
+    perms = np.stack([rng.permutation(13) for _ in range(2)])
+    results = []
+    for resident in (True, False):
+        trainer = gpu.make_trainer(theta.copy(), (theta * 0, theta * 0), X, Y, spec,
+                                   OptSpec("adam"), 5, 3)
+        if not resident:
+            trainer.resident, trainer.X, trainer.Y = False, X, Y
+        results.append((trainer.run(perms, [0.01, 0.01]), trainer.get_theta()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_missing_gpu_message(monkeypatch):
+    import kernels.cuda as gpu
+    from numba import cuda
+    monkeypatch.setattr(cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match='backend="numba".*NUMBA_ENABLE_CUDASIM'):
+        nn.DeepNeuralNetwork(backend="cuda", epochs=1).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+    del gpu
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not REAL_GPU, reason="needs a real GPU (NN_TEST_REAL_GPU=1)")
+def test_w3_sized_training_on_the_gpu_tracks_numpy():
+    rng = np.random.default_rng(8)
+    X = rng.random((2048, 784), dtype=np.float32)
+    y = (X[:, :10].sum(axis=1) > 5).astype(int)
+    params = dict(hidden_layer_sizes=(512, 256), epochs=2, batch_size=256, dtype="float32",
+                  learning_rate=1e-3, random_state=0)
+    a = nn.DeepNeuralNetwork(backend="numpy", **params).fit(X, y)
+    b = nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
+    np.testing.assert_allclose(b.history_["loss"], a.history_["loss"], rtol=1e-3)
+    assert np.mean(a.predict(X) == b.predict(X)) > 0.99
