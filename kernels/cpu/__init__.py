@@ -20,7 +20,7 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .. import config  # noqa: E402
-from ..spec import ACTIVATION_CODES, NetSpec, OPTIMIZER_CODES, OptSpec, check_name  # noqa: E402
+from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, check_name  # noqa: E402
 from . import layers as K  # noqa: E402
 from . import updates as U  # noqa: E402
 from .network import (Workspace, network_pass, network_pass_serial, train_loop,  # noqa: E402
@@ -318,23 +318,15 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
 
 
 def warmup(dtype="float64"):
-    """Compile (or load from the cache) every kernel a fit uses, for `dtype`."""
-    rng = np.random.default_rng(0)
-    dt = np.dtype(dtype)
-    X = rng.normal(size=(6, 3)).astype(dt)
-    for output, n_out in (("sigmoid", 1), ("softmax", 3)):
-        Y = np.zeros((6, n_out), dt)
-        Y[:, 0] = 1
-        spec = NetSpec((3, 4, n_out), "relu", output, keep_probs=(1.0, 0.5, 1.0), l2=0.1)
-        for opt in ("gd", "adam"):
-            theta = rng.normal(size=spec.n_params).astype(dt)
-            states = tuple(np.zeros_like(theta) for _ in range(OptSpec(opt).n_states))
-            for launch in ((1 << 62, 1 << 62), (0, 0)):
-                old = config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK
-                config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = launch
-                try:
-                    train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec,
-                                 OptSpec(opt), 4, 1, 0)
-                    network_output(theta, np.ascontiguousarray(X.T), spec)
-                finally:
-                    config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = old
+    """Compile (or load from the cache) every kernel a fit uses, for `dtype`: the serial
+    network code and the parallel one, with loop and BLAS products."""
+    from ..warmup import cases
+    for theta, states, X, Y, spec, opt in cases(dtype):
+        for launch in ((1 << 62, 1 << 62), (0, 0)):
+            old = config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK
+            config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = launch
+            try:
+                train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
+                network_output(theta, np.ascontiguousarray(X.T), spec)
+            finally:
+                config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = old

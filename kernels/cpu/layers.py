@@ -7,51 +7,19 @@ output) by the ``product`` mode; either way one fused epilogue pass per block th
 the bias, applies the activation and dropout, or the dropout mask and activation
 derivative on the way back.
 """
-import math
 
 import numpy as np
 from numba import prange
 
 from .. import config, hashing
+from ..scalar import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH,  # noqa: F401
+                      activation_grad, activation_value, output_column, softmax_column)
 from ._jit import jit, serial_and_parallel
 
-SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
 #: How a kernel gets its matrix product: explicit loops, BLAS, or already done by the caller
 #: (forward: Z holds W A_prev; weight gradients: only db is wanted and dW is set to zero).
 LOOPS, BLAS, GIVEN = 0, 1, 2
 BLOCK = config.COLUMN_BLOCK
-
-
-@jit
-def activation_value(z, code, slope):
-    """g(z) for one element (not softmax)."""
-    if code == SIGMOID:
-        e = math.exp(-abs(z))
-        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-    if code == TANH:
-        return math.tanh(z)
-    if code == RELU:
-        return z if z > 0 else z * 0
-    if code == LEAKY_RELU:
-        return z if z > 0 else z * slope
-    return z
-
-
-@jit
-def activation_grad(dA, z, code, slope):
-    """dA * g'(z) for one element, in the reference's order of operations."""
-    if code == SIGMOID:
-        e = math.exp(-abs(z))
-        s = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-        return dA * s * (1 - s)
-    if code == TANH:
-        t = math.tanh(z)
-        return dA * (1 - t * t)
-    if code == RELU:
-        return dA if z > 0 else dA * 0
-    if code == LEAKY_RELU:
-        return dA if z > 0 else dA * slope
-    return dA
 
 
 @jit
@@ -65,16 +33,7 @@ def activate_block(Z, A, code, slope, j0, j1):
     n = Z.shape[0]
     if code == SOFTMAX:
         for j in range(j0, j1):
-            top = Z[0, j]
-            for i in range(1, n):
-                top = max(top, Z[i, j])
-            total = Z[0, j] * 0
-            for i in range(n):
-                e = math.exp(Z[i, j] - top)
-                A[i, j] = e
-                total += e
-            for i in range(n):
-                A[i, j] = A[i, j] / total
+            softmax_column(Z, A, j)
     else:
         for i in range(n):
             z_row, a_row = Z[i, j0:j1], A[i, j0:j1]
@@ -258,30 +217,7 @@ def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
         j1 = min(m, j0 + BLOCK)
         total = 0.0
         for j in range(j0, j1):
-            if code == SOFTMAX:
-                top = ZL[0, j]
-                for i in range(1, n):
-                    top = max(top, ZL[i, j])
-                s = ZL[0, j] * 0
-                dot = 0.0
-                for i in range(n):
-                    e = math.exp(ZL[i, j] - top)
-                    AL[i, j] = e
-                    s += e
-                    dot += Y[i, j] * ZL[i, j]
-                for i in range(n):
-                    AL[i, j] = AL[i, j] / s
-                total += top + math.log(s) - dot
-            else:
-                for i in range(n):
-                    z, y = ZL[i, j], Y[i, j]
-                    if code == SIGMOID:
-                        e = math.exp(-abs(z))
-                        AL[i, j] = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-                        total += max(z, 0) - z * y + math.log1p(e)
-                    else:
-                        AL[i, j] = z
-                        total += (z - y) * (z - y) / 2
+            total += output_column(ZL, AL, Y, j, code)
             if want_delta:
                 for i in range(n):
                     dZ[i, j] = AL[i, j] - Y[i, j]

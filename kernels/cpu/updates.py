@@ -8,6 +8,7 @@ import numpy as np
 from numba import prange
 
 from .. import config
+from ..scalar import row_moments
 from ._jit import jit, serial_and_parallel
 
 BLOCK = config.COLUMN_BLOCK
@@ -70,18 +71,8 @@ def sum_of_squares(x, partial):
 
 def standardize_fit(X, mean, std):
     """Mean and population std of each row of X (n_x, m); a zero std becomes 1."""
-    n, m = X.shape
-    for r in prange(n):
-        total = 0.0
-        for j in range(m):
-            total += X[r, j]
-        mu = total / m
-        sq = 0.0
-        for j in range(m):
-            sq += (X[r, j] - mu) * (X[r, j] - mu)
-        mean[r] = mu
-        sd = np.sqrt(sq / m)
-        std[r] = sd if sd > 0 else 1.0
+    for r in prange(X.shape[0]):
+        mean[r], std[r] = row_moments(X, r)
 
 
 def standardize(X, mean, std, out):

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from .. import config
-from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, OptSpec, NetSpec, check_name
+from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, OptSpec, check_name
 
 name = "cuda"
 SOFTMAX, IDENTITY = ACTIVATION_CODES["softmax"], ACTIVATION_CODES["identity"]
@@ -87,18 +87,10 @@ def num_threads(n):
 
 
 def warmup(dtype="float64"):
-    """Compile every kernel a fit uses for `dtype` (first launch compiles)."""
-    rng = np.random.default_rng(0)
-    dt = np.dtype(dtype)
-    X = rng.normal(size=(6, 3)).astype(dt)
-    for output, n_out in (("sigmoid", 1), ("softmax", 3)):
-        Y = np.zeros((6, n_out), dt)
-        Y[:, 0] = 1
-        spec = NetSpec((3, 4, n_out), "relu", output, keep_probs=(1.0, 0.5, 1.0), l2=0.1)
-        theta = rng.normal(size=spec.n_params).astype(dt)
-        states = (np.zeros_like(theta), np.zeros_like(theta))
-        train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, OptSpec("adam"),
-                     4, 1, 0)
+    """Compile every kernel a fit uses for `dtype` (each compiles at its first launch)."""
+    from ..warmup import cases
+    for theta, states, X, Y, spec, opt in cases(dtype):
+        train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
         network_output(theta, np.ascontiguousarray(X.T), spec)
 
 
@@ -265,7 +257,7 @@ def adam_update(theta, grad, v, s, lr, step, beta1, beta2, epsilon):
 def standardize_fit(X):
     K = _kernels(np.float64)
     mean, std = _empty(X.shape[0], np.float64), _empty(X.shape[0], np.float64)
-    K.row_moments[_grid1(X.shape[0])](_dev(X.astype(np.float64)), mean, std)
+    K.moments[_grid1(X.shape[0])](_dev(X.astype(np.float64)), mean, std)
     return mean.copy_to_host(), std.copy_to_host()
 
 

@@ -15,41 +15,10 @@ import numpy as np
 from numba import cuda, float32, float64
 
 from .. import hashing
+from ..scalar import (SOFTMAX, activation_grad, activation_value, output_column, row_moments,
+                      softmax_column)
 
-SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
 GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
-
-
-@cuda.jit(device=True)
-def activation_value(z, code, slope):
-    """g(z) for one element (not softmax)."""
-    if code == SIGMOID:
-        e = math.exp(-abs(z))
-        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-    if code == TANH:
-        return math.tanh(z)
-    if code == RELU:
-        return z if z > 0 else z * 0
-    if code == LEAKY_RELU:
-        return z if z > 0 else z * slope
-    return z
-
-
-@cuda.jit(device=True)
-def activation_grad(dA, z, code, slope):
-    """dA * g'(z) for one element."""
-    if code == SIGMOID:
-        e = math.exp(-abs(z))
-        s = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-        return dA * s * (1 - s)
-    if code == TANH:
-        t = math.tanh(z)
-        return dA * (1 - t * t)
-    if code == RELU:
-        return dA if z > 0 else dA * 0
-    if code == LEAKY_RELU:
-        return dA if z > 0 else dA * slope
-    return dA
 
 
 @cuda.jit(device=True)
@@ -175,30 +144,7 @@ def build(dtype, tile, tpb):
         shared = cuda.shared.array(tpb, float64)
         total = 0.0
         for j in range(cuda.grid(1), m, cuda.gridsize(1)):
-            if code == SOFTMAX:
-                top = ZL[0, j]
-                for i in range(1, n):
-                    top = max(top, ZL[i, j])
-                s = ZL[0, j] * 0
-                dot = 0.0
-                for i in range(n):
-                    e = math.exp(ZL[i, j] - top)
-                    AL[i, j] = e
-                    s += e
-                    dot += Y[i, j] * ZL[i, j]
-                for i in range(n):
-                    AL[i, j] = AL[i, j] / s
-                total += top + math.log(s) - dot
-            else:
-                for i in range(n):
-                    z, y = ZL[i, j], Y[i, j]
-                    if code == SIGMOID:
-                        e = math.exp(-abs(z))
-                        AL[i, j] = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-                        total += max(z, 0) - z * y + math.log1p(e)
-                    else:
-                        AL[i, j] = z
-                        total += (z - y) * (z - y) / 2
+            total += output_column(ZL, AL, Y, j, code)
             if want_delta:
                 for i in range(n):
                     dZ[i, j] = AL[i, j] - Y[i, j]
@@ -263,15 +209,7 @@ def build(dtype, tile, tpb):
         n, m = Z.shape
         for j in range(cuda.grid(1), m, cuda.gridsize(1)):
             if code == SOFTMAX:
-                top = Z[0, j]
-                for i in range(1, n):
-                    top = max(top, Z[i, j])
-                s = Z[0, j] * 0
-                for i in range(n):
-                    A[i, j] = math.exp(Z[i, j] - top)
-                    s += A[i, j]
-                for i in range(n):
-                    A[i, j] = A[i, j] / s
+                softmax_column(Z, A, j)
             else:
                 for i in range(n):
                     A[i, j] = activation_value(Z[i, j], code, slope)
@@ -304,20 +242,10 @@ def build(dtype, tile, tpb):
             i, j = p // m, p % m
             out[i, j] = A[i, j] - B[i, j]
 
-    def row_moments(X, mean, std):
+    def moments(X, mean, std):
         """Mean and population std of each row of X (n_x, m); a zero std becomes 1."""
-        n, m = X.shape
-        for r in range(cuda.grid(1), n, cuda.gridsize(1)):
-            total = 0.0
-            for j in range(m):
-                total += X[r, j]
-            mu = total / m
-            sq = 0.0
-            for j in range(m):
-                sq += (X[r, j] - mu) * (X[r, j] - mu)
-            mean[r] = mu
-            sd = math.sqrt(sq / m)
-            std[r] = sd if sd > 0 else 1.0
+        for r in range(cuda.grid(1), X.shape[0], cuda.gridsize(1)):
+            mean[r], std[r] = row_moments(X, r)
 
     def standardize(X, mean, std, out):
         """out = (X - mean) / std per row."""
@@ -330,7 +258,7 @@ def build(dtype, tile, tpb):
                    output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
                    optimizer_step=optimizer_step, gather=gather, activate=activate,
                    derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
-                   row_moments=row_moments, standardize=standardize)
+                   moments=moments, standardize=standardize)
     namespace = SimpleNamespace(tile=T, tpb=tpb, sources=sources)
     for name, fn in sources.items():
         setattr(namespace, name, cuda.jit(fn))
@@ -357,6 +285,6 @@ def signatures(dtype):
         "mask": (uint64, float64, U8),
         "scale_mask": (M, M, f, M),
         "subtract": (M, M, M),
-        "row_moments": (float64[:, ::1], F64, F64),
+        "moments": (float64[:, ::1], F64, F64),
         "standardize": (float64[:, ::1], F64, F64, float64[:, ::1]),
     }
