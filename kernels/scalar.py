@@ -1,22 +1,23 @@
 """Per-element and per-column helpers shared by the Numba CPU and CUDA kernels.
 
-``register_jitable`` lets both targets compile these same functions: inlined into the
-CPU loops, and as device functions on the GPU. Codes follow `kernels.spec`.
+The functions are plain Python, written once. Each backend compiles its own copies with
+`compiled`: the CPU backend inlines them into its loops (a call per element or column
+costs more than its arithmetic), the CUDA backend compiles them as device functions. One
+``register_jitable`` overload cannot serve both: Numba-level inlining of an overload fails
+to type on the CUDA target, and without it the CPU pays for the calls.
+Codes follow `kernels.spec`.
 """
 import math
-
-from numba.extending import register_jitable
+from types import FunctionType, SimpleNamespace
 
 SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
 
 
-@register_jitable
 def sigmoid_of(z, e):
     """sigma(z) from e = exp(-|z|), without overflow for any z."""
     return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
 
 
-@register_jitable
 def activation_value(z, code, slope):
     """g(z) for one element (not softmax)."""
     if code == SIGMOID:
@@ -30,7 +31,6 @@ def activation_value(z, code, slope):
     return z
 
 
-@register_jitable
 def activation_grad(dA, z, code, slope):
     """dA * g'(z) for one element, in the reference's order of operations."""
     if code == SIGMOID:
@@ -46,7 +46,6 @@ def activation_grad(dA, z, code, slope):
     return dA
 
 
-@register_jitable
 def softmax_column(Z, A, j):
     """A[:, j] = softmax(Z[:, j]); returns (max, sum of exp) for the log-sum-exp."""
     n = Z.shape[0]
@@ -63,7 +62,6 @@ def softmax_column(Z, A, j):
     return top, total
 
 
-@register_jitable
 def output_column(ZL, AL, Y, j, code):
     """Output activation of column j into AL, and that example's cost.
 
@@ -90,7 +88,6 @@ def output_column(ZL, AL, Y, j, code):
     return cost
 
 
-@register_jitable
 def row_moments(X, r):
     """Mean and population std of row r of X; a zero std is returned as 1."""
     m = X.shape[1]
@@ -103,3 +100,20 @@ def row_moments(X, r):
         sq += (X[r, j] - mu) * (X[r, j] - mu)
     sd = math.sqrt(sq / m)
     return mu, (sd if sd > 0 else 1.0)
+
+
+#: In dependency order: each function may call those before it.
+__all__ = ["sigmoid_of", "activation_value", "activation_grad", "softmax_column",
+           "output_column", "row_moments"]
+
+
+def compiled(decorate):
+    """The helpers compiled by `decorate`, each calling the others' compiled copies."""
+    namespace = dict(globals())
+    out = {}
+    for name in __all__:
+        fn = globals()[name]
+        copy = FunctionType(fn.__code__, namespace, name, fn.__defaults__)
+        copy.__qualname__, copy.__doc__ = fn.__qualname__, fn.__doc__
+        namespace[name] = out[name] = decorate(copy)
+    return SimpleNamespace(**out)

@@ -8,8 +8,8 @@ import numpy as np
 from numba import prange
 
 from .. import config
-from ..scalar import row_moments
 from ._jit import jit, serial_and_parallel
+from .layers import row_moments
 
 BLOCK = config.COLUMN_BLOCK
 GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3

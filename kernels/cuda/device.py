@@ -14,9 +14,12 @@ from types import SimpleNamespace
 import numpy as np
 from numba import cuda, float32, float64
 
-from .. import hashing
-from ..scalar import (SOFTMAX, activation_grad, activation_value, output_column, row_moments,
-                      softmax_column)
+from .. import hashing, scalar
+from ..scalar import SOFTMAX
+
+_S = scalar.compiled(cuda.jit(device=True))
+activation_value, activation_grad = _S.activation_value, _S.activation_grad
+softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments
 
 GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
 
