@@ -4,9 +4,12 @@ Append new inputs; don't change existing ones, or older results stop being compa
 """
 import functools
 import os
+import statistics
+import timeit
 
 import numpy as np
 
+import kernels
 import nn
 
 #: Workload sizes: "full" is what the issue tracker specifies, "quick" runs in seconds (CI).
@@ -58,3 +61,45 @@ def cuda_available():
     except ImportError:
         return False
     return cuda.is_available()
+
+
+#: Backends every benchmark is parametrized over; "cuda" raises NotImplementedError in setup
+#: where there is no GPU, which asv reports as skipped.
+BACKENDS = ["numpy", "numba", "cuda"]
+
+#: Layer shapes (n_l, n_{l-1}, m) of the per-op benchmarks.
+LAYER_SIZES = {"small": (16, 8, 64), "large": (512, 784, 256)}
+if SIZE == "quick":
+    LAYER_SIZES = {"small": LAYER_SIZES["small"]}
+
+
+def backend_or_skip(name):
+    """The kernel module of `name`; NotImplementedError (asv: skipped) for cuda without a GPU."""
+    if name == "cuda" and not cuda_available():
+        raise NotImplementedError("no CUDA GPU here")
+    return kernels.get_backend(name)
+
+
+@functools.lru_cache(maxsize=None)
+def layer_inputs(size, dtype, seed=0):
+    """W (n, k), b (n,), A_prev (k, m), dZ (n, m), Y (1, m) and a keep mask D (n, m)."""
+    n, k, m = LAYER_SIZES[size]
+    rng = np.random.default_rng(seed)
+    dt = np.dtype(dtype)
+    return dict(W=(rng.normal(size=(n, k)) / np.sqrt(k)).astype(dt),
+                b=rng.normal(size=n).astype(dt), A_prev=rng.normal(size=(k, m)).astype(dt),
+                dZ=rng.normal(size=(n, m)).astype(dt), Y=(rng.random((1, m)) > 0.5).astype(dt),
+                D=(rng.random((n, m)) < 0.8).astype(dt))
+
+
+def median_time(fn, repeat=5):
+    """Median seconds of one call of fn, each sample averaged over enough calls for 0.05 s."""
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    number = max(1, number // 4)
+    return statistics.median(t / number for t in timer.repeat(repeat, number))
+
+
+def speedup(fn, baseline, repeat=5):
+    """How many times faster fn runs than baseline, medians measured side by side."""
+    return median_time(baseline, repeat) / median_time(fn, repeat)

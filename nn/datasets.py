@@ -39,7 +39,7 @@ def load_mat(path):
     try:
         from scipy.io import loadmat
     except ImportError:
-        raise ImportError("reading .mat files needs scipy: pip install 'nnkernels[data]'") from None
+        raise ImportError("reading .mat files needs scipy: pip install scipy") from None
     if not Path(path).exists():
         raise FileNotFoundError(f"{path} not found")
     d = loadmat(path)

@@ -1,0 +1,47 @@
+"""End-to-end benchmarks: one fit of the standard workloads W1 to W3 (see common.WORKLOADS).
+
+`setup` fits once, so compilation (and the cache load) stays out of the timings.
+``track_speedup`` times the numpy backend and this backend side by side and returns the
+ratio; ``peakmem_fit`` is the process's peak memory over a fit.
+"""
+from benchmarks.common import BACKENDS, backend_or_skip, estimator, median_time
+
+
+class _Workload:
+    params = [BACKENDS]
+    param_names = ["backend"]
+    timeout = 1200
+
+    def setup(self, backend):
+        backend_or_skip(backend)
+        self.model, self.X, self.y = estimator(self.name, backend)
+        self.model.fit(self.X, self.y)
+
+    def time_fit(self, backend):
+        self.model.fit(self.X, self.y)
+
+    def peakmem_fit(self, backend):
+        self.model.fit(self.X, self.y)
+
+    def track_speedup(self, backend):
+        baseline, X, y = estimator(self.name, "numpy")
+        baseline.fit(X, y)
+        fit = lambda: self.model.fit(self.X, self.y)  # noqa: E731
+        return median_time(lambda: baseline.fit(X, y), 3) / median_time(fit, 3)
+
+    track_speedup.unit = "x"
+
+
+class W1TinyNetwork(_Workload):
+    """2-5-2-1, 300 samples, batch 64, adam, float64."""
+    name = "W1"
+
+
+class W2CatNetwork(_Workload):
+    """12288-20-7-5-1, 209 samples, full-batch gradient descent, float64."""
+    name = "W2"
+
+
+class W3WideNetwork(_Workload):
+    """784-512-256-1, 60,000 samples, batch 256, adam, float32."""
+    name = "W3"
