@@ -3,6 +3,7 @@
 >>> import nn
 >>> clf = nn.DeepNeuralNetwork(hidden_layer_sizes=(20, 7, 5), backend="numba")
 """
+from . import course, datasets, workloads
 from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor, LogisticRegression
 from .exceptions import NotFittedError
 from .gradcheck import gradient_check

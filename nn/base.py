@@ -128,21 +128,25 @@ class BaseNetwork(ParamsMixin):
         return kernels.get_backend(self.backend).num_threads(self._hp("n_threads"))
 
     # ---------------------------------------------------------------- fit
-    def fit(self, X, y, X_val=None, y_val=None):
+    def fit(self, X, y, X_val=None, y_val=None, callback=None):
         """Train on X of shape (n_samples, n_features) and y of shape (n_samples,).
 
         X_val and y_val, when given, are scored after every epoch (and used by
-        early stopping instead of a held-out fraction).
+        early stopping instead of a held-out fraction). `callback(epoch, history)`, when
+        given, is called after every epoch (epoch counts from 1); training then returns
+        to Python once per epoch instead of once per fit.
 
         Returns
         -------
         self
         """
         hidden, keeps = self._check_hyperparameters()
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
         with self._threads():
-            return self._fit(hidden, keeps, X, y, X_val, y_val)
+            return self._fit(hidden, keeps, X, y, X_val, y_val, callback)
 
-    def _fit(self, hidden, keeps, X, y, X_val, y_val):
+    def _fit(self, hidden, keeps, X, y, X_val, y_val, callback=None):
         X = V.check_X(X)
         y = self._check_targets(y, X.shape[0])
         if (X_val is None) != (y_val is None):
@@ -181,17 +185,17 @@ class BaseNetwork(ParamsMixin):
         trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), spec, opt,
                                        batch, dropout_seed)
         self._spec, self._opt = spec, opt
-        self._train(trainer, shuffle_rng, X_val, y_val, batch)
+        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback)
         return self
 
-    def _train(self, trainer, shuffle_rng, X_val, y_val, batch):
+    def _train(self, trainer, shuffle_rng, X_val, y_val, batch, callback=None):
         m = trainer.X.shape[0]
         epochs = int(self.epochs)
         lrs = learning_rates(float(self.learning_rate), epochs, self._hp("lr_decay"),
                              float(self._hp("decay_rate")), int(self._hp("decay_steps")))
         shuffle = bool(self._hp("shuffle")) and batch < m
         early = bool(self._hp("early_stopping"))
-        per_epoch = X_val is not None or bool(self.verbose)
+        per_epoch = X_val is not None or bool(self.verbose) or callback is not None
         chunk = 1 if per_epoch else max(1, min(epochs, _PERM_BLOCK // m))
         history = {"loss": []}
         if X_val is not None:
@@ -211,6 +215,8 @@ class BaseNetwork(ParamsMixin):
                 val_loss, val_score = self.cost(X_val, y_val), self.score(X_val, y_val)
                 history["val_loss"].append(val_loss)
                 history["val_score"].append(val_score)
+            if callback is not None:
+                callback(done, history)
             if self.verbose:
                 extra = (f", val_loss {history['val_loss'][-1]:.6g}"
                          if X_val is not None else "")

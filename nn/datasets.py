@@ -1,7 +1,63 @@
-"""Loaders for the course's data sets; h5py and scipy are optional extras."""
+"""Data sets: the course's files, our own seeded generators, and .npz/.csv/.h5 loaders.
+
+Every generator returns X of shape (n_samples, n_features) and y of shape (n_samples,),
+and draws from numpy.random.default_rng(random_state). h5py is an optional extra.
+"""
+import csv
 from pathlib import Path
 
 import numpy as np
+
+
+def make_planar(n_samples=400, noise=0.2, random_state=None):
+    """The course's planar "flower": two classes of petals in 2-D.
+
+    Each class lays its points along a rose curve r = 4 sin(4t) with t spanning half a turn,
+    jittered by normal noise of scale `noise` in t and r.
+    """
+    rng = np.random.default_rng(random_state)
+    per_class = n_samples // 2
+    X = np.zeros((2 * per_class, 2))
+    y = np.repeat([0, 1], per_class)
+    for j in range(2):
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, per_class) + rng.normal(size=per_class) * noise
+        r = 4 * np.sin(4 * t) + rng.normal(size=per_class) * noise
+        X[j * per_class:(j + 1) * per_class] = np.column_stack([r * np.sin(t), r * np.cos(t)])
+    return X, y
+
+
+def make_moons(n_samples=300, noise=0.2, random_state=None):
+    """Two interleaving half circles in 2-D, with normal noise of scale `noise`."""
+    rng = np.random.default_rng(random_state)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                   np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)])])
+    X += rng.normal(scale=noise, size=X.shape)
+    return X, np.repeat([0, 1], [n_out, n_in])
+
+
+def make_circles(n_samples=300, noise=0.05, factor=0.5, random_state=None):
+    """A small circle (class 1, radius `factor`) inside a large one (class 0, radius 1)."""
+    rng = np.random.default_rng(random_state)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                   factor * np.column_stack([np.cos(t_in), np.sin(t_in)])])
+    X += rng.normal(scale=noise, size=X.shape)
+    return X, np.repeat([0, 1], [n_out, n_in])
+
+
+def make_blobs(n_samples=300, centers=3, n_features=2, cluster_std=1.0, random_state=None):
+    """Isotropic Gaussian blobs around `centers` random centres in [-10, 10]^n_features."""
+    rng = np.random.default_rng(random_state)
+    middle = rng.uniform(-10, 10, size=(centers, n_features))
+    y = np.arange(n_samples) % centers
+    X = middle[y] + rng.normal(scale=cluster_std, size=(n_samples, n_features))
+    return X, y
 
 
 def load_catvnoncat(data_dir):
@@ -14,33 +70,119 @@ def load_catvnoncat(data_dir):
 
     Returns
     -------
-    X_train : ndarray of shape (209, 12288)
-    y_train : ndarray of shape (209,), 1 for cat
-    X_test : ndarray of shape (50, 12288)
-    y_test : ndarray of shape (50,)
+    X_train (209, 12288), y_train (209,), X_test (50, 12288), y_test (50,); 1 is cat.
     """
-    try:
-        import h5py
-    except ImportError:
-        raise ImportError("reading the cat data needs h5py: pip install 'nnkernels[data]'") from None
     out = []
     for part in ("train", "test"):
-        path = Path(data_dir) / f"{part}_catvnoncat.h5"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found")
-        with h5py.File(path, "r") as f:
-            x = np.asarray(f[f"{part}_set_x"], dtype=np.float64)
-            out += [x.reshape(x.shape[0], -1) / 255.0, np.asarray(f[f"{part}_set_y"]).ravel()]
+        X, y = load_h5(Path(data_dir) / f"{part}_catvnoncat.h5")
+        out += [X / 255.0, y]
     return tuple(out)
 
 
 def load_mat(path):
-    """The 2-D "football" set from data.mat: X, y, Xval, yval with 1-D labels."""
-    try:
-        from scipy.io import loadmat
-    except ImportError:
-        raise ImportError("reading .mat files needs scipy: pip install scipy") from None
+    """The 2-D "football" set from data.mat: X, y, Xval, yval, labels 1-D (SciPy)."""
+    from scipy.io import loadmat
     if not Path(path).exists():
         raise FileNotFoundError(f"{path} not found")
     d = loadmat(path)
     return d["X"], d["y"].ravel(), d["Xval"], d["yval"].ravel()
+
+
+def load_h5(path):
+    """X (flattened per sample) and y from an HDF5 file holding X and y, or *_set_x and
+    *_set_y as the course's files do. Needs h5py (pip install "nnkernels[data]")."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError('reading .h5 files needs h5py: pip install "nnkernels[data]"') from None
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path} not found")
+    with h5py.File(path, "r") as f:
+        names = list(f.keys())
+        x_name = "X" if "X" in f else next((n for n in names if n.endswith("_x")), None)
+        y_name = "y" if "y" in f else next((n for n in names if n.endswith("_y")), None)
+        if x_name is None or y_name is None:
+            raise ValueError(f"{path} has no X/y (or *_x/*_y) data sets; it has {names}")
+        X = np.asarray(f[x_name], dtype=np.float64)
+        y = np.asarray(f[y_name]).ravel()
+    return X.reshape(len(X), -1), y
+
+
+def load_npz(path):
+    """X and y from an .npz file with arrays named X and y (read without pickle)."""
+    with np.load(path, allow_pickle=False) as data:
+        if "X" not in data or "y" not in data:
+            raise ValueError(f"{path} must hold arrays named X and y; it has {list(data.keys())}")
+        return data["X"], data["y"]
+
+
+def load_csv(path, label="last", has_labels=True):
+    """Numeric features and a label column from a CSV file.
+
+    Parameters
+    ----------
+    path : path
+    label : "last", "first", a column index, or a header name
+        Which column holds the labels (any values; kept as strings unless all numeric).
+    has_labels : bool
+        False for files of features only (prediction input); then y is None.
+
+    A first row that does not parse as numbers is taken as the header.
+    """
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.reader(fh) if r]
+    if not rows:
+        raise ValueError(f"{path} is empty")
+    header = None
+    try:
+        [float(v) for v in rows[0] if v.strip()]
+    except ValueError:
+        header, rows = rows[0], rows[1:]
+    width = len(rows[0])
+    if any(len(r) != width for r in rows):
+        raise ValueError(f"{path}: rows have different numbers of columns")
+    if not has_labels:
+        return _numeric(rows, path), None
+    if label == "last":
+        col = width - 1
+    elif label == "first":
+        col = 0
+    elif isinstance(label, int) or str(label).lstrip("-").isdigit():
+        col = int(label) % width
+    elif header is not None and label in header:
+        col = header.index(label)
+    else:
+        raise ValueError(f"{path}: no label column {label!r}"
+                         + (f"; columns are {header}" if header else ""))
+    features = [[v for i, v in enumerate(r) if i != col] for r in rows]
+    y = np.array([r[col] for r in rows])
+    try:
+        y = y.astype(np.float64)
+        if np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+    except ValueError:
+        pass
+    return _numeric(features, path), y
+
+
+def _numeric(rows, path):
+    try:
+        return np.array(rows, dtype=np.float64)
+    except ValueError as exc:
+        raise ValueError(f"{path}: feature columns must be numeric ({exc})") from None
+
+
+def load_file(path, label="last", has_labels=True):
+    """X and y from a .npz, .csv or .h5 file, by its extension."""
+    suffix = Path(path).suffix.lower()
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path} not found")
+    if suffix == ".npz":
+        X, y = load_npz(path)
+    elif suffix == ".csv":
+        return load_csv(path, label, has_labels)
+    elif suffix in (".h5", ".hdf5"):
+        X, y = load_h5(path)
+    else:
+        raise ValueError(f"{path}: unknown data format {suffix!r}; use .npz, .csv or .h5")
+    return X, (y if has_labels else None)

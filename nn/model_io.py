@@ -8,6 +8,7 @@ builds the model.
 import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -86,6 +87,10 @@ def _fail(path, why):
 def load(path):
     """Read a model written by `save`; raise ValueError on a truncated or tampered file."""
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found")
+    if not zipfile.is_zipfile(path):
+        _fail(path, "not an .npz archive")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -106,7 +111,8 @@ def load(path):
     if header.get("class") not in classes:
         _fail(path, f"unknown estimator class {header.get('class')!r}")
     try:
-        model = classes[header["class"]](**header["params"])
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in header["params"].items()}
+        model = classes[header["class"]](**params)
         spec = NetSpec(header["sizes"], header["activation"], header["output"],
                        header["slope"], header["l2"], header["keep_probs"])
         opt = OptSpec(*header["optimizer"])

@@ -31,6 +31,7 @@ def test_round_trip(tmp_path, cls, kw):
                                    model.predict(X) if cls is nn.DeepNeuralNetworkRegressor
                                    else model.predict_proba(X), rtol=1e-6)
     assert loaded.history_ == model.history_
+    assert loaded.get_params() == {**model.get_params(), "backend": loaded.backend}
 
 
 def _rewrite(path, out, mutate):
