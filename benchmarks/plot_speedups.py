@@ -7,7 +7,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from asv.results import Results, iter_results
+from asv.results import iter_results
 
 
 def newest_results(results_dir):
@@ -20,8 +20,7 @@ def newest_results(results_dir):
 def speedups(results):
     """{benchmark name: {parameter label: speedup}} for every track_speedup of a run."""
     out = {}
-    for key in sorted(results.get_result_keys(results.get_all_result_keys())
-                      if hasattr(results, "get_result_keys") else results.get_all_result_keys()):
+    for key in sorted(results.get_all_result_keys()):
         if not key.endswith(".track_speedup"):
             continue
         params = results.get_result_params(key)

@@ -26,5 +26,6 @@ def warmup(backend="numba", dtype="float64"):
 
 
 __all__ = ["DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
-           "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup"]
+           "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
+           "workloads"]
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, workloads
-from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor, LogisticRegression
+from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor
 
 
 class UsageError(Exception):
