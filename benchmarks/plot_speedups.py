@@ -27,8 +27,8 @@ def speedups(results):
         values = results.get_result_value(key, params)
         cls = key.split(".")[-2]
         for combo, value in zip(itertools.product(*params), values):
-            if value is None or combo[0].strip("'") == "numpy":
-                continue
+            if value is None or value != value or combo[0].strip("'") == "numpy":
+                continue  # not run (None), skipped (NaN: cuda without a GPU), or the baseline
             label = " ".join(p.strip("'") for p in combo)
             out.setdefault(cls, {})[label] = value
     return out
@@ -38,29 +38,30 @@ def plot(data, machine, commit, out):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    workloads = {k: v for k, v in data.items() if k.startswith("W")}
-    ops = {k: v for k, v in data.items() if not k.startswith("W")}
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1, 2.6]})
-    for ax, group, title in ((axes[0], workloads, "Training workloads (one fit)"),
-                             (axes[1], ops, "Kernels")):
+    groups = [("Training workloads (one fit)", {k: v for k, v in data.items() if k.startswith("W")}),
+              ("Kernels", {k: v for k, v in data.items() if not k.startswith("W")})]
+    rows = [len([1 for v in g.values() for _ in v]) for _, g in groups]
+    fig, axes = plt.subplots(2, 1, figsize=(9, 0.28 * sum(rows) + 2.5),
+                             gridspec_kw={"height_ratios": [max(r, 1) for r in rows]})
+    for ax, (title, group) in zip(axes, groups):
         labels, values = [], []
         for cls, by_param in group.items():
             for label, value in by_param.items():
-                labels.append(f"{cls}\n{label}")
+                labels.append(f"{cls}  {label}")
                 values.append(value)
-        colors = ["tab:green" if v >= 1 else "tab:red" for v in values]
-        ax.bar(range(len(values)), values, color=colors)
-        ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.set_yscale("log")
-        ax.set_xticks(range(len(values)), labels, rotation=90, fontsize=7)
-        ax.set_ylabel("speedup over numpy (x, log scale)")
+        ax.barh(range(len(values)), values,
+                color=["tab:green" if v >= 1 else "tab:red" for v in values])
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_yticks(range(len(values)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("speedup over the numpy backend (x, log scale)")
         ax.set_title(title)
-        for x, v in enumerate(values):
-            ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=6)
-    fig.suptitle(f"nnkernels speedups over the numpy backend — machine {machine}, "
-                 f"commit {commit[:8]}")
+        for y, v in enumerate(values):
+            ax.text(v, y, f" {v:.1f}x", va="center", fontsize=7)
+    fig.suptitle(f"nnkernels speedups over numpy: machine {machine}, commit {commit[:8]}")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
     print(f"wrote {out}")
 
 

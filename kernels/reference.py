@@ -459,19 +459,30 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
     -------
     losses : ndarray of shape (n_epochs,)
         Mean over the epoch's mini-batches of J (with L2 and dropout),
-        each weighted by its size.
+        each weighted by its size. Training stops before the first step whose
+        cost or gradient is not finite, leaving theta as it was; that epoch and
+        the ones after it get NaN.
     """
     m = X.shape[0]
     losses = np.zeros(len(lrs))
     grad = np.empty_like(theta)
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite steps are caught below
+        _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses)
+    return losses
+
+
+def _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses):
+    m = X.shape[0]
     for e in range(len(lrs)):
         for start in range(0, m, batch_size):
             idx = perms[e, start:start + batch_size]
             step += 1
             cost, _ = cost_and_gradients(theta, X[idx].T, Y[idx].T, spec, seed, step, grad)
+            if not (np.isfinite(cost) and np.all(np.isfinite(grad))):
+                losses[e:] = np.nan
+                return
             losses[e] += cost * len(idx) / m
             optimizer_update(theta, grad, states, lrs[e], step, opt)
-    return losses
 
 
 def network_cost(theta, X, Y, spec):

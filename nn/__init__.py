@@ -4,6 +4,7 @@
 >>> clf = nn.DeepNeuralNetwork(hidden_layer_sizes=(20, 7, 5), backend="numba")
 """
 from . import course, datasets, workloads
+from .base import TrainingDivergedWarning
 from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor, LogisticRegression
 from .exceptions import NotFittedError
 from .gradcheck import gradient_check
@@ -25,7 +26,7 @@ def warmup(backend="numba", dtype="float64"):
     kernels.get_backend(backend).warmup(dtype)
 
 
-__all__ = ["DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
+__all__ = ["TrainingDivergedWarning", "DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
            "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
            "workloads"]
 __version__ = "0.1.0"

@@ -1,6 +1,8 @@
 """The training core shared by every estimator: parameters, fit loop, cost and gradients."""
 import inspect
 import numbers
+import time
+import warnings
 
 import numpy as np
 
@@ -14,6 +16,12 @@ from .schedules import SCHEDULES, learning_rates
 DTYPES = ("float32", "float64")
 #: Upper bound on the int64 entries of the per-call permutation block.
 _PERM_BLOCK = 4_000_000
+#: Wall time a chunk of epochs (one compiled call) aims at.
+_CHUNK_SECONDS = 0.2
+
+
+class TrainingDivergedWarning(RuntimeWarning):
+    """The cost became NaN or infinite; training stopped at the last finite parameters."""
 
 
 class ParamsMixin:
@@ -66,7 +74,8 @@ class BaseNetwork(ParamsMixin):
                   optimizer="gd", beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8,
                   lr_decay=None, decay_rate=1.0, decay_steps=1, batch_size=None,
                   shuffle=True, early_stopping=False, validation_fraction=0.1,
-                  n_iter_no_change=10, n_threads=None)
+                  n_iter_no_change=10, n_threads=None, warm_start=False, checkpoint_path=None,
+                  checkpoint_every=None)
 
     def _hp(self, name):
         return getattr(self, name) if hasattr(self, name) else self._fixed[name]
@@ -121,6 +130,10 @@ class BaseNetwork(ParamsMixin):
             V.check_number("random_state", rs, 0, integer=True)
         if self._hp("n_threads") is not None:
             V.check_number("n_threads", self._hp("n_threads"), 1, integer=True)
+        if self._hp("checkpoint_every") is not None:
+            V.check_number("checkpoint_every", self._hp("checkpoint_every"), 1, integer=True)
+            if self._hp("checkpoint_path") is None:
+                raise ValueError("checkpoint_every needs a checkpoint_path to write to")
         return sizes, tuple(float(k) for k in keeps)
 
     def _threads(self):
@@ -151,11 +164,21 @@ class BaseNetwork(ParamsMixin):
         y = self._check_targets(y, X.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together")
+        warm = bool(self._hp("warm_start")) and hasattr(self, "params_")
+        if warm and X.shape[1] != self.n_features_in_:
+            raise ValueError(f"warm_start: X has {X.shape[1]} features, but the model was "
+                             f"fitted with {self.n_features_in_}")
         self.n_features_in_ = X.shape[1]
         seeds = np.random.SeedSequence(self.random_state).spawn(4)
         init_rng, shuffle_rng, split_rng = (np.random.default_rng(s) for s in seeds[:3])
-        dropout_seed = int(seeds[3].generate_state(1, np.uint64)[0])
-        self._set_classes(y)
+        if warm:
+            self._check_warm_targets(y)
+            if getattr(self, "_shuffle_state", None) is not None:
+                shuffle_rng.bit_generator.state = self._shuffle_state
+            dropout_seed = self._dropout_seed
+        else:
+            self._set_classes(y)
+            dropout_seed = int(seeds[3].generate_state(1, np.uint64)[0])
         if X_val is not None:
             X_val = V.check_X(X_val, "X_val", X.shape[1])
             y_val = self._check_targets(y_val, X_val.shape[0], "y_val")
@@ -174,66 +197,129 @@ class BaseNetwork(ParamsMixin):
                        float(self._hp("l2")), (1.0,) + keeps + (1.0,))
         opt = OptSpec(self._hp("optimizer"), float(self._hp("beta")), float(self._hp("beta1")),
                       float(self._hp("beta2")), float(self._hp("epsilon")))
-        init = self._hp("initialization") or ("he" if activation in ("relu", "leaky_relu")
-                                              else "xavier")
-        theta = initial_theta(spec, init, float(self._hp("init_scale")), init_rng, dtype)
-        states = tuple(np.zeros_like(theta) for _ in range(opt.n_states))
+        if warm:
+            if spec.sizes != self._spec.sizes or dtype != self._theta.dtype:
+                raise ValueError(f"warm_start needs the fitted architecture {self._spec.sizes} "
+                                 f"and dtype {self._theta.dtype}; got {spec.sizes} and {dtype}")
+            theta, step, first_epoch = self._theta.copy(), self._step, self.n_iter_
+            states = (tuple(s.copy() for s in self._opt_states) if opt.name == self._opt.name
+                      else tuple(np.zeros_like(theta) for _ in range(opt.n_states)))
+            history = {k: list(v) for k, v in self.history_.items()}
+        else:
+            init = self._hp("initialization") or ("he" if activation in ("relu", "leaky_relu")
+                                                  else "xavier")
+            theta = initial_theta(spec, init, float(self._hp("init_scale")), init_rng, dtype)
+            states = tuple(np.zeros_like(theta) for _ in range(opt.n_states))
+            step, first_epoch, history = 0, 0, {"loss": []}
+        if X_val is not None:
+            history.setdefault("val_loss", [])
+            history.setdefault("val_score", [])
         backend = kernels.get_backend(self.backend)
         Xs = np.ascontiguousarray(X, dtype=dtype)  # no copy when X already has the dtype
         m = Xs.shape[0]
         batch = m if self._hp("batch_size") is None else min(int(self._hp("batch_size")), m)
         trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), spec, opt,
-                                       batch, dropout_seed)
-        self._spec, self._opt = spec, opt
-        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback)
+                                       batch, dropout_seed, step)
+        self._spec, self._opt, self._dropout_seed = spec, opt, dropout_seed
+        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history)
         return self
 
-    def _train(self, trainer, shuffle_rng, X_val, y_val, batch, callback=None):
+    def _train(self, trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history):
+        """Run the epochs in chunks: one compiled call per chunk, Python between chunks.
+
+        Chunks are single epochs when something must run after every epoch (validation,
+        verbose output, a callback); otherwise they grow until a call takes about
+        `_CHUNK_SECONDS`, so that Ctrl-C, checkpoints and progress stay responsive without
+        returning to Python after every epoch. After each chunk the model holds that
+        chunk's parameters; on KeyboardInterrupt it keeps those of the last completed
+        chunk and re-raises.
+        """
         m = trainer.X.shape[0]
         epochs = int(self.epochs)
         lrs = learning_rates(float(self.learning_rate), epochs, self._hp("lr_decay"),
-                             float(self._hp("decay_rate")), int(self._hp("decay_steps")))
+                             float(self._hp("decay_rate")), int(self._hp("decay_steps")),
+                             first_epoch)
         shuffle = bool(self._hp("shuffle")) and batch < m
         early = bool(self._hp("early_stopping"))
         per_epoch = X_val is not None or bool(self.verbose) or callback is not None
-        chunk = 1 if per_epoch else max(1, min(epochs, _PERM_BLOCK // m))
-        history = {"loss": []}
-        if X_val is not None:
-            history.update(val_loss=[], val_score=[])
+        every = self._hp("checkpoint_every")
+        path = self._hp("checkpoint_path")
+        chunk, done = 1, 0
         best, best_theta, since_best = np.inf, None, 0
-        done = 0
-        while done < epochs:
-            n = min(chunk, epochs - done)
-            order = np.broadcast_to(np.arange(m, dtype=np.int64), (n, m))
-            # one permutation per epoch; the same stream as n calls of permutation(m)
-            perms = shuffle_rng.permuted(order, axis=1) if shuffle else order
-            losses = trainer.run(np.ascontiguousarray(perms, dtype=np.int64), lrs[done:done + n])
-            done += n
-            history["loss"].extend(float(v) for v in losses)
-            self._adopt(trainer.get_theta())
-            if X_val is not None:
-                val_loss, val_score = self.cost(X_val, y_val), self.score(X_val, y_val)
-                history["val_loss"].append(val_loss)
-                history["val_score"].append(val_score)
-            if callback is not None:
-                callback(done, history)
-            if self.verbose:
-                extra = (f", val_loss {history['val_loss'][-1]:.6g}"
-                         if X_val is not None else "")
-                print(f"epoch {done}/{epochs}: loss {history['loss'][-1]:.6g}{extra}")
-            if early:
-                if history["val_loss"][-1] < best:
-                    best, best_theta, since_best = history["val_loss"][-1], self._theta.copy(), 0
-                else:
-                    since_best += 1
-                    if since_best >= int(self._hp("n_iter_no_change")):
-                        break
+        self._shuffle_state = shuffle_rng.bit_generator.state
+        self._finish(trainer, history, first_epoch, snapshot=True)
+        try:
+            while done < epochs:
+                n = min(chunk, epochs - done)
+                if every:
+                    n = min(n, every - (first_epoch + done) % every)
+                order = np.broadcast_to(np.arange(m, dtype=np.int64), (n, m))
+                # one permutation per epoch; the same stream as n calls of permutation(m)
+                perms = shuffle_rng.permuted(order, axis=1) if shuffle else order
+                started = time.perf_counter()
+                losses = trainer.run(np.ascontiguousarray(perms, dtype=np.int64),
+                                     lrs[done:done + n])
+                elapsed = time.perf_counter() - started
+                finite = int(np.argmin(np.isfinite(losses))) if not np.all(
+                    np.isfinite(losses)) else n
+                history["loss"].extend(float(v) for v in losses[:finite])
+                done += finite
+                self._shuffle_state = shuffle_rng.bit_generator.state
+                self._finish(trainer, history, first_epoch + done, snapshot=True)
+                if finite < n:
+                    warnings.warn(
+                        f"the cost became NaN or infinite in epoch {first_epoch + done + 1}; "
+                        "training stopped and the model keeps the last finite parameters "
+                        "(a smaller learning_rate, or standardized inputs, usually help)",
+                        TrainingDivergedWarning, stacklevel=4)
+                    break
+                if X_val is not None:
+                    history["val_loss"].append(self.cost(X_val, y_val))
+                    history["val_score"].append(self.score(X_val, y_val))
+                if path is not None and every and (first_epoch + done) % every == 0:
+                    self.save(path)
+                if callback is not None:
+                    callback(first_epoch + done, history)
+                if self.verbose:
+                    extra = (f", val_loss {history['val_loss'][-1]:.6g}"
+                             if X_val is not None else "")
+                    print(f"epoch {first_epoch + done}/{first_epoch + epochs}: "
+                          f"loss {history['loss'][-1]:.6g}{extra}")
+                if early:
+                    if history["val_loss"][-1] < best:
+                        best, best_theta, since_best = history["val_loss"][-1], \
+                            self._theta.copy(), 0
+                    else:
+                        since_best += 1
+                        if since_best >= int(self._hp("n_iter_no_change")):
+                            break
+                if not per_epoch:
+                    per_call = elapsed / max(n, 1)
+                    chunk = int(max(1, min(_CHUNK_SECONDS / max(per_call, 1e-9),
+                                           _PERM_BLOCK // m)))
+        except KeyboardInterrupt:
+            self._restore_snapshot()
+            raise
         if early and best_theta is not None:
             self._adopt(best_theta)
-        self.history_ = history
-        self.n_iter_ = done
+        if path is not None:
+            self.save(path)
+
+    def _finish(self, trainer, history, n_iter, snapshot=False):
+        """Make the model reflect the trainer after a completed chunk."""
+        self._adopt(trainer.get_theta())
         self._opt_states = trainer.get_states()
         self._step = trainer.step
+        self.history_ = history
+        self.n_iter_ = n_iter
+        if snapshot:  # the trainer keeps updating live arrays during the next chunk
+            self._snapshot = (self._theta.copy(), tuple(s.copy() for s in self._opt_states),
+                              self._step, {k: list(v) for k, v in history.items()}, n_iter)
+
+    def _restore_snapshot(self):
+        theta, states, step, history, n_iter = self._snapshot
+        self._adopt(theta)
+        self._opt_states, self._step, self.history_, self.n_iter_ = states, step, history, n_iter
 
     def _adopt(self, theta):
         self._theta = theta

@@ -19,6 +19,12 @@ class _Classifier(BaseNetwork):
             raise ValueError(f"y has {len(classes)} class; a classifier needs at least two")
         self.classes_ = classes
 
+    def _check_warm_targets(self, y):
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(f"warm_start: y has labels the model was not fitted with: "
+                             f"{unseen[:5].tolist()}")
+
     def _output_activation(self):
         return "sigmoid" if len(self.classes_) == 2 else "softmax"
 
@@ -114,7 +120,8 @@ class _DeepParams:
                  epsilon=1e-8, lr_decay=None, decay_rate=1.0, decay_steps=1, batch_size=64,
                  epochs=100, shuffle=True, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, backend="numpy", dtype="float64", random_state=None,
-                 verbose=False, n_threads=None):
+                 verbose=False, n_threads=None, warm_start=False, checkpoint_path=None,
+                 checkpoint_every=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.leaky_slope = leaky_slope
@@ -142,6 +149,9 @@ class _DeepParams:
         self.random_state = random_state
         self.verbose = verbose
         self.n_threads = n_threads
+        self.warm_start = warm_start
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
 
 
 _DEEP_DOC = """
@@ -185,6 +195,13 @@ _DEEP_DOC = """
     n_threads : int or None
         Threads of the numba backend during fit and predict; None keeps Numba's setting.
         The previous count is restored afterwards.
+    warm_start : bool
+        Continue from the fitted parameters, optimizer state, learning-rate schedule and
+        shuffling stream instead of starting afresh. `epochs` counts per call; n_iter_
+        and history_ count over all calls.
+    checkpoint_path : path or None
+        Model file written every `checkpoint_every` epochs and at the end of the fit.
+    checkpoint_every : int or None
 
     Attributes
     ----------
@@ -213,6 +230,11 @@ class DeepNeuralNetworkRegressor(_DeepParams, BaseNetwork):
 
     def _set_classes(self, y):
         self._y_ndim = np.ndim(y)
+
+    def _check_warm_targets(self, y):
+        if np.ndim(y) != self._y_ndim:
+            raise ValueError(f"warm_start: y has {np.ndim(y)} dimensions, the model was fitted "
+                             f"with {self._y_ndim}")
 
     def _output_activation(self):
         return "identity"

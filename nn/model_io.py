@@ -32,6 +32,8 @@ def _jsonable_params(model):
             value = list(value)
         elif isinstance(value, np.generic):
             value = value.item()
+        elif isinstance(value, os.PathLike):
+            value = os.fspath(value)
         params[key] = value
     return params
 
@@ -53,6 +55,8 @@ def save(model, path):
         "n_features_in": int(model.n_features_in_), "n_iter": int(model.n_iter_),
         "step": int(model._step), "history": model.history_,
         "y_ndim": getattr(model, "_y_ndim", 1),
+        "dropout_seed": int(model._dropout_seed),
+        "shuffle_state": getattr(model, "_shuffle_state", None),
     }
     arrays = {"theta": model._theta}
     for i, state in enumerate(model._opt_states):
@@ -140,6 +144,8 @@ def load(path):
     if header["n_features_in"] != spec.sizes[0]:
         _fail(path, "n_features_in does not match the first layer")
     model._y_ndim = header.get("y_ndim", 1)
+    model._dropout_seed = int(header.get("dropout_seed", 0))
+    model._shuffle_state = header.get("shuffle_state")
     model._spec, model._opt = spec, opt
     model._adopt(theta.copy())
     model._opt_states = tuple(s.copy() for s in states)

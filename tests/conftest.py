@@ -11,6 +11,7 @@ HAS_NUMBA_CUDA = importlib.util.find_spec("numba_cuda") is not None
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 DATA_DIR = Path(os.environ.get("NN_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
@@ -38,3 +39,24 @@ def toy_classification(n=60, n_features=3, n_classes=2, seed=0):
     w = r.normal(size=(n_features, n_classes))
     y = (X @ w + 0.3 * r.normal(size=(n, n_classes))).argmax(axis=1)
     return X, y
+
+
+# Hypothesis profiles: "ci" keeps the property tests to a few minutes in all; "thorough"
+# (HYPOTHESIS_PROFILE=thorough pytest tests/test_properties.py) searches much longer.
+settings.register_profile("ci", max_examples=15, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.filter_too_much])
+settings.register_profile("thorough", max_examples=400, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def monkeypatch_cuda(monkeypatch):
+    """Small CUDA launches (as in test_cuda_backend) so simulated runs stay short."""
+    from kernels import config
+    if not REAL_GPU:
+        monkeypatch.setattr(config, "CUDA_TILE", 4)
+        monkeypatch.setattr(config, "THREADS_PER_BLOCK", 8)
+        monkeypatch.setattr(config, "CUDA_MAX_BLOCKS", 2)

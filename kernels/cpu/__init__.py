@@ -46,6 +46,11 @@ def _par(work):
     return work >= config.PARALLEL_MIN_WORK
 
 
+def _pick(module, name, work):
+    """The parallel compilation of kernel `name` for enough work, else the serial one."""
+    return getattr(module, f"{name}_{'parallel' if _par(work) else 'serial'}")
+
+
 def _small(spec, m):
     """Whether no kernel of a pass over m columns reaches the parallel threshold: such
     networks run the serial compilation of the whole network code."""
@@ -91,14 +96,14 @@ def num_threads(n):
 # ---------------------------------------------------------------------- ops
 def activation_forward(Z, activation, slope=0.01):
     A = np.empty_like(Z)
-    K.activate_parallel(Z, A, _code(activation), float(slope))
+    _pick(K, "activate", Z.size)(Z, A, _code(activation), float(slope))
     return A
 
 
 def activation_backward(dA, Z, activation, slope=0.01):
     code = _code(activation, ("sigmoid", "tanh", "relu", "leaky_relu", "identity"))
     dZ = np.empty_like(dA)
-    K.derivative_parallel(dA, Z, dZ, code, float(slope))
+    _pick(K, "derivative", Z.size)(dA, Z, dZ, code, float(slope))
     return dZ
 
 
@@ -108,7 +113,7 @@ def linear_forward(W, b, A_prev, activation, slope=0.01):
     Z = np.empty((n, m), W.dtype)
     A = np.empty((n, m), W.dtype)
     work = n * k * m
-    run = K.forward_parallel if _par(work) else K.forward_serial
+    run = _pick(K, "forward", work)
     run(W, b, np.ascontiguousarray(A_prev), Z, A, _NO_MASK, _code(activation), float(slope),
         1.0, np.uint64(0), _product(work))
     return Z, A
@@ -121,19 +126,19 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     work = n * k * m
     blas = _product(work)
     dZ, A_prev = np.ascontiguousarray(dZ), np.ascontiguousarray(A_prev)
-    (K.weight_grads_parallel if _par(work) else K.weight_grads_serial)(
+    _pick(K, "weight_grads", work)(
         dZ, A_prev, W, float(l2), dW, db, blas)
     dA_prev = None
     if need_dA_prev:
         dA_prev = np.empty((k, m), W.dtype)
-        (K.backprop_parallel if _par(work) else K.backprop_serial)(
+        _pick(K, "backprop", work)(
             W, dZ, dA_prev, dA_prev, _NO_MASK, 1.0, K.IDENTITY, 0.0, blas)
     return dW, db, dA_prev
 
 
 def output_delta(AL, Y):
     out = np.empty_like(AL)
-    U.subtract_parallel(AL, Y, out)
+    _pick(U, "subtract", AL.size)(AL, Y, out)
     return out
 
 
@@ -141,7 +146,7 @@ def l2_penalty(weights, l2, m):
     if l2 == 0.0:
         return 0.0
     partial = np.zeros(64)
-    total = sum(U.sum_of_squares_parallel(np.ascontiguousarray(W).ravel(), partial)
+    total = sum(_pick(U, "sum_of_squares", W.size)(np.ascontiguousarray(W).ravel(), partial)
                 for W in weights)
     return float(l2 / (2 * m) * total)
 
@@ -150,7 +155,7 @@ def _cost(ZL, Y, code, weights, l2):
     m = ZL.shape[1]
     partial = np.zeros(K.n_blocks(m))
     ZL, Y = np.ascontiguousarray(ZL), np.ascontiguousarray(Y)
-    K.output_cost_parallel(ZL, np.empty_like(ZL), Y, ZL, code, partial, False)
+    _pick(K, "output_cost", ZL.size)(ZL, np.empty_like(ZL), Y, ZL, code, partial, False)
     return float(partial.sum()) / m + l2_penalty(weights, l2, m)
 
 
@@ -168,13 +173,13 @@ def mean_squared_error(ZL, Y, weights=(), l2=0.0):
 
 def dropout_mask(seed, step, layer, shape, keep_prob, dtype=np.float64):
     D = np.empty(shape, np.uint8)
-    K.mask_parallel(_key(seed, step, layer), float(keep_prob), D)
+    _pick(K, "mask", D.size)(_key(seed, step, layer), float(keep_prob), D)
     return D.astype(dtype)
 
 
 def dropout_forward(A, D, keep_prob):
     out = np.empty_like(A)
-    U.scale_mask_parallel(A, D, A.dtype.type(keep_prob), out)
+    _pick(U, "scale_mask", A.size)(A, D, A.dtype.type(keep_prob), out)
     return out
 
 
@@ -185,7 +190,7 @@ def _step(theta, grad, v, s, code, lr, beta=0.9, beta1=0.9, beta2=0.999, epsilon
     hp = np.zeros(8, theta.dtype)
     b = beta1 if code == U.ADAM else beta
     hp[:] = (lr, b, 1 - b, beta2, 1 - beta2, epsilon, 1 - beta1 ** step, 1 - beta2 ** step)
-    run = U.optimizer_step_parallel if _par(theta.size) else U.optimizer_step_serial
+    run = _pick(U, "optimizer_step", theta.size)
     run(theta, grad, v, s, code, hp)
 
 
@@ -214,13 +219,13 @@ def optimizer_update(theta, grad, states, lr, step, opt):
 
 def standardize_fit(X):
     mean, std = np.empty(X.shape[0]), np.empty(X.shape[0])
-    U.standardize_fit_parallel(np.ascontiguousarray(X), mean, std)
+    _pick(U, "standardize_fit", X.size)(np.ascontiguousarray(X), mean, std)
     return mean, std
 
 
 def standardize(X, mean, std):
     out = np.empty(X.shape, np.result_type(X.dtype, mean.dtype))
-    U.standardize_parallel(np.ascontiguousarray(X), mean, std, out)
+    _pick(U, "standardize", X.size)(np.ascontiguousarray(X), mean, std, out)
     return out
 
 

@@ -252,9 +252,9 @@ def mask(key, keep, D):
 
 
 forward_serial, forward_parallel = serial_and_parallel(forward)
-activate_parallel = jit(activate, parallel=True)
-derivative_parallel = jit(derivative, parallel=True)
-mask_parallel = jit(mask, parallel=True)
+activate_serial, activate_parallel = serial_and_parallel(activate)
+derivative_serial, derivative_parallel = serial_and_parallel(derivative)
+mask_serial, mask_parallel = serial_and_parallel(mask)
 weight_grads_serial, weight_grads_parallel = serial_and_parallel(weight_grads)
 backprop_serial, backprop_parallel = serial_and_parallel(backprop)
 output_cost_serial, output_cost_parallel = serial_and_parallel(output_cost)

@@ -13,7 +13,8 @@ from ._jit import jit
 from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_parallel, backprop_serial, forward_parallel,
                      forward_serial, n_blocks, output_cost_parallel, output_cost_serial,
                      weight_grads_parallel, weight_grads_serial)
-from .updates import (ADAM, gather_columns_parallel, gather_columns_serial,
+from .updates import (ADAM, all_finite_parallel, all_finite_serial,
+                      gather_columns_parallel, gather_columns_serial,
                       optimizer_step_parallel, optimizer_step_serial,
                       sum_of_squares_parallel, sum_of_squares_serial)
 
@@ -235,6 +236,9 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
     after the last step, from c <- r c and U <- r U + (lr / m) dZ_1; the L2 term needs
     ||W_1||^2 = c^2 ||W_1(0)||^2 - 2 c <P0, U> + <U G, U> with P0 = W_1(0) A0.
 
+    Training stops before the first step whose cost or gradient is not finite, leaving the
+    parameters as they were; that epoch and the ones after it get a NaN loss.
+
     Returns the number of steps taken so far.
     """
     sizes, offsets, keeps, l2 = net[0], net[1], net[2], net[6]
@@ -282,9 +286,17 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
                     first_squares = (c * c * w0_squares - 2 * c * frobenius(P0, U)
                                      + frobenius(UG, U))
             forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, False, use_gram)
-            losses[e] += cost_of_output(Ws, Yb, views, net, ws[4], True, launch,
-                                        first_squares) * mb / m
+            cost = cost_of_output(Ws, Yb, views, net, ws[4], True, launch, first_squares)
             backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, use_gram)
+            if grad.size >= par_min:
+                finite = all_finite_parallel(grad, ws[4])
+            else:
+                finite = all_finite_serial(grad, ws[4])
+            if not (np.isfinite(cost) and finite):
+                for k in range(e, lrs.size):
+                    losses[k] = np.nan
+                break
+            losses[e] += cost * mb / m
             if use_gram:
                 lr = lrs[e]
                 r = 1 - lr * l2 / m
@@ -302,6 +314,8 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
                 optimizer_step_parallel(theta, grad, v, s, opt[0], hp)
             else:
                 optimizer_step_serial(theta, grad, v, s, opt[0], hp)
+        if not np.isfinite(losses[e]):
+            break
     if use_gram:
         W1 = Ws[0]
         A0 = A0buf[:n0 * m].reshape((n0, m))

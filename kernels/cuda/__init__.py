@@ -230,7 +230,8 @@ def optimizer_update(theta, grad, states, lr, step, opt):
     d_states = [_dev(s) for s in states]
     v = d_states[0] if opt.name in ("momentum", "adam") else d_theta[:0]
     s = d_states[-1] if opt.name in ("rmsprop", "adam") else d_theta[:0]
-    K.optimizer_step[_grid1(theta.size)](d_theta, _dev(grad), v, s, OPTIMIZER_CODES[opt.name],
+    K.optimizer_step[_grid1(theta.size)](d_theta, _dev(grad), v, s, _dev(np.zeros(1, np.int32)),
+                                         OPTIMIZER_CODES[opt.name],
                                          *_optimizer_scalars(theta.dtype, opt, lr, step))
     theta[...] = d_theta.copy_to_host()
     for host, dev in zip(states, d_states):
@@ -293,6 +294,7 @@ class DeviceNetwork:
         self.Yb = self.cuda.device_array(spec.sizes[-1] * self.capacity, theta.dtype)
         self.partial = self.cuda.device_array(int(config.CUDA_MAX_BLOCKS), np.float64)
         self.squares = self.cuda.device_array(int(config.CUDA_MAX_BLOCKS), np.float64)
+        self.flag = self.cuda.to_device(np.zeros(1, np.int32))
         self.sizes = self.cuda.to_device(np.asarray(spec.sizes, np.int64))
         self.offsets = self.cuda.to_device(spec.offsets)
         self._views = {}
@@ -337,17 +339,30 @@ class DeviceNetwork:
         """Add weight * J (data term plus L2 with strength l2) of the last forward pass to
         losses[epoch] on the device, applying the output activation on the way."""
         _, Y, Zs, As, _, dZs = views
-        mb = Y.shape[1]
-        grid = _grid1(mb)
+        grid = _grid1(Y.shape[1])
         self.K.output_cost[grid](Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output],
                                  self.partial, want_delta)
+        self._add_loss(grid[0], Y.shape[1], losses, epoch, weight, l2)
+
+    def backward_with_cost(self, views, dropout, losses, epoch, weight):
+        """Cost (with dZ_L), backward pass, then the finiteness check of the gradient, which
+        raises the flag before add_loss reads it."""
+        _, Y, Zs, As, _, dZs = views
+        grid = _grid1(Y.shape[1])
+        self.K.output_cost[grid](Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output],
+                                 self.partial, True)
+        self.backward(views, dropout)
+        self.K.check_finite[_grid1(self.spec.n_params)](self.grad, self.flag)
+        self._add_loss(grid[0], Y.shape[1], losses, epoch, weight, self.spec.l2)
+
+    def _add_loss(self, n_partial, mb, losses, epoch, weight, l2):
         n_squares = 0
         if l2 != 0.0:
             sq_grid = _grid1(max(W.size for W in self.Ws))
             n_squares = sq_grid[0]
             self.K.sum_squares[sq_grid](self.theta, self.sizes, self.offsets, self.squares)
-        self.K.add_loss[1, 1](self.partial, grid[0], self.squares, n_squares, mb, float(l2),
-                              float(weight), losses, epoch)
+        self.K.add_loss[1, 1](self.partial, n_partial, self.squares, n_squares, mb, float(l2),
+                              float(weight), losses, epoch, self.flag)
 
     def backward(self, views, dropout):
         A0, _, Zs, As, Ds, dZs = views
@@ -467,10 +482,9 @@ class DeviceTrainer(DeviceNetwork):
                     if not static or (e == 0 and start == 0):
                         self._load_batch(views, order, d_order, start, mb)
                     self.forward(views, self.seed, self.step, dropout, False)
-                    self.cost(views, True, losses, e, mb / self.m, spec.l2)
-                    self.backward(views, dropout)
+                    self.backward_with_cost(views, dropout, losses, e, mb / self.m)
                     self.K.optimizer_step[update_grid](
-                        self.theta, self.grad, v, s, code,
+                        self.theta, self.grad, v, s, self.flag, code,
                         *_optimizer_scalars(self.dtype, opt, lr, self.step))
         return losses.copy_to_host()
 

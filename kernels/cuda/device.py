@@ -165,9 +165,10 @@ def build(dtype, tile, tpb):
                 total += w * w
         block_sum(shared, total, partial)
 
-    def add_loss(partial, n_partial, squares, n_squares, mb, l2, weight, losses, e):
+    def add_loss(partial, n_partial, squares, n_squares, mb, l2, weight, losses, e, flag):
         """losses[e] += weight * J of the batch: data partials / mb + l2 / (2 mb) * squares.
-        One thread, so the sum runs in a fixed order."""
+        One thread, so the sum runs in a fixed order. A cost that is not finite, or a raised
+        flag, sets the flag and makes losses[e] NaN: training has stopped."""
         if cuda.grid(1) == 0:
             total = 0.0
             for c in range(n_partial):
@@ -178,10 +179,23 @@ def build(dtype, tile, tpb):
                 for c in range(n_squares):
                     sq += squares[c]
                 cost += l2 / (2 * mb) * sq
-            losses[e] += cost * weight
+            if flag[0] != 0 or not math.isfinite(cost):
+                flag[0] = 1
+                losses[e] = math.nan
+            else:
+                losses[e] += cost * weight
 
-    def optimizer_step(theta, grad, v, s, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
-        """One in-place step of gd, momentum, rmsprop or adam over the flat parameters."""
+    def check_finite(x, flag):
+        """Raise flag[0] when any element of x is not finite."""
+        for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+            if not math.isfinite(x[i]):
+                cuda.atomic.max(flag, 0, 1)
+
+    def optimizer_step(theta, grad, v, s, flag, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
+        """One in-place step of gd, momentum, rmsprop or adam over the flat parameters;
+        nothing when flag[0] is raised (a cost or gradient was not finite)."""
+        if flag[0] != 0:
+            return
         for i in range(cuda.grid(1), theta.size, cuda.gridsize(1)):
             g = grad[i]
             if code == GD:
@@ -259,6 +273,7 @@ def build(dtype, tile, tpb):
 
     sources = dict(forward=forward, weight_grads=weight_grads, backprop=backprop,
                    output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
+                   check_finite=check_finite,
                    optimizer_step=optimizer_step, gather=gather, activate=activate,
                    derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
                    moments=moments, standardize=standardize)
@@ -270,7 +285,7 @@ def build(dtype, tile, tpb):
 
 def signatures(dtype):
     """The argument types each kernel is launched with, for arrays of `dtype`."""
-    from numba import boolean, int64, uint8, uint64
+    from numba import boolean, int32, int64, uint8, uint64
     f = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}[np.dtype(dtype)]
     M, V, U8 = f[:, ::1], f[::1], uint8[:, ::1]
     F64, I64 = float64[::1], int64[::1]
@@ -280,8 +295,9 @@ def signatures(dtype):
         "backprop": (M, M, M, M, U8, float64, int64, float64),
         "output_cost": (M, M, M, M, int64, F64, boolean),
         "sum_squares": (V, I64, I64, F64),
-        "add_loss": (F64, int64, F64, int64, int64, float64, float64, F64, int64),
-        "optimizer_step": (V, V, V, V, int64) + (f,) * 8,
+        "add_loss": (F64, int64, F64, int64, int64, float64, float64, F64, int64, int32[::1]),
+        "check_finite": (V, int32[::1]),
+        "optimizer_step": (V, V, V, V, int32[::1], int64) + (f,) * 8,
         "gather": (M, I64, int64, M),
         "activate": (M, M, int64, float64),
         "derivative": (M, M, M, int64, float64),
