@@ -463,7 +463,6 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
         cost or gradient is not finite, leaving theta as it was; that epoch and
         the ones after it get NaN.
     """
-    m = X.shape[0]
     losses = np.zeros(len(lrs))
     grad = np.empty_like(theta)
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite steps are caught below
