@@ -184,7 +184,7 @@ def test_gram_path_matches_reference(l2, keep, hidden):
     kw = dict(hidden_layer_sizes=hidden, optimizer="gd", batch_size=None, learning_rate=0.05,
               epochs=40, l2=l2, keep_prob=keep if hidden else 1.0)
     spec = NetSpec((200,) + hidden + (1,))
-    assert cpu.gram_pays(spec, OptSpec("gd"), 30, 30, 40)
+    assert cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 40)
     a, b = _train_pair(X, y, **kw)
     _assert_same_params(a, b, 1e-8)
 

@@ -31,3 +31,22 @@ def test_mask_statistics():
     assert not np.array_equal(D, dropout_mask(7, 2, 1, (200, 500), 0.8))
     assert not np.array_equal(D, dropout_mask(7, 1, 2, (200, 500), 0.8))
     assert not np.array_equal(D, dropout_mask(8, 1, 1, (200, 500), 0.8))
+
+
+def test_every_backend_exports_the_same_ops():
+    """One op per function, with the same names and signatures on every backend."""
+    import importlib
+    import inspect
+    modules = {name: importlib.import_module(path) for name, path in
+               {"numpy": "kernels.reference", "numba": "kernels.cpu",
+                "cuda": "kernels.cuda"}.items()}
+
+    def ops(module):
+        return {n: inspect.signature(o) for n, o in vars(module).items()
+                if inspect.isfunction(o) and not n.startswith("_")
+                and o.__module__.startswith("kernels")}
+
+    reference = ops(modules["numpy"])
+    assert len(reference) >= 25
+    for name, module in modules.items():
+        assert ops(module) == reference, name

@@ -23,8 +23,11 @@ from .. import config  # noqa: E402
 from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, check_name  # noqa: E402
 from . import layers as K  # noqa: E402
 from . import updates as U  # noqa: E402
-from .network import (Workspace, network_pass, network_pass_serial, train_loop,  # noqa: E402
-                      train_loop_serial)
+from .network import Workspace  # noqa: E402
+from .network import network_pass as _network_pass  # noqa: E402
+from .network import network_pass_serial as _network_pass_serial  # noqa: E402
+from .network import train_loop as _train_loop  # noqa: E402
+from .network import train_loop_serial as _train_loop_serial  # noqa: E402
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
@@ -183,7 +186,8 @@ def dropout_forward(A, D, keep_prob):
     return out
 
 
-dropout_backward = dropout_forward
+def dropout_backward(dA, D, keep_prob):
+    return dropout_forward(dA, D, keep_prob)
 
 
 def _step(theta, grad, v, s, code, lr, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, step=1):
@@ -242,7 +246,7 @@ def network_output(theta, X, spec):
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     for start, A0 in _chunks(X):
         mb = A0.shape[1]
-        run = network_pass_serial if _small(spec, mb) else network_pass
+        run = _network_pass_serial if _small(spec, mb) else _network_pass
         run(theta, theta, A0, A0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
         AL = ws.A[(sum(spec.sizes[1:-1])) * mb:][:spec.sizes[-1] * mb]
         out[:, start:start + mb] = AL.reshape(spec.sizes[-1], mb)
@@ -256,7 +260,7 @@ def network_cost(theta, X, Y, spec):
     total = 0.0
     for start, A0 in _chunks(X):
         Yc = np.ascontiguousarray(Y[:, start:start + A0.shape[1]])
-        run = network_pass_serial if _small(spec, A0.shape[1]) else network_pass
+        run = _network_pass_serial if _small(spec, A0.shape[1]) else _network_pass
         total += run(theta, theta, A0, Yc, data_only, ws.buffers(), np.uint64(0), 0, False,
                      launch, 1) * A0.shape[1]
     m = X.shape[1]
@@ -268,7 +272,7 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     ws = Workspace(spec.sizes, X.shape[1], theta.dtype, 0)
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
-    run = network_pass_serial if _small(spec, X.shape[1]) else network_pass
+    run = _network_pass_serial if _small(spec, X.shape[1]) else _network_pass
     cost = run(theta, grad, X, Y, _net(spec), ws.buffers(),
                np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
     return float(cost), grad
@@ -279,7 +283,7 @@ def _opt_tuple(opt):
             float(opt.beta2), float(opt.epsilon))
 
 
-def gram_pays(spec, opt, m, batch_size, n_epochs):
+def _gram_pays(spec, opt, m, batch_size, n_epochs):
     """Whether `train_loop`'s Gram path saves work: plain gradient descent on the full batch,
     with the first layer's two (n_1, n_0) x (n_0, m) products per step costing more over the
     call than forming G = A0^T A0 (n_0 m^2) and W_1 A0 twice (setup and the final W_1)."""
@@ -297,17 +301,20 @@ def _gram_buffers(spec, m, dtype, wanted):
     return (np.empty((m, m), dtype),) + tuple(np.empty((n1, m), dtype) for _ in range(4))
 
 
-def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step,
-                 workspace=None):
-    ws = workspace or Workspace(spec.sizes, batch_size, theta.dtype, spec.n_params)
+def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step):
+    ws = Workspace(spec.sizes, batch_size, theta.dtype, spec.n_params)
+    return _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, ws)
+
+
+def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, ws):
     v = states[0] if opt.name in ("momentum", "adam") else theta[:0]
     s = states[-1] if opt.name in ("rmsprop", "adam") else theta[:0]
     losses = np.zeros(len(lrs))
     m = X.shape[0]
     static = batch_size >= m and bool(np.all(perms == np.arange(m)))
     gram = _gram_buffers(spec, m, theta.dtype,
-                         static and gram_pays(spec, opt, m, batch_size, len(lrs)))
-    run = train_loop_serial if _small(spec, batch_size) else train_loop
+                         static and _gram_pays(spec, opt, m, batch_size, len(lrs)))
+    run = _train_loop_serial if _small(spec, batch_size) else _train_loop
     run(theta, v, s, X, Y, perms, np.asarray(lrs, np.float64), _net(spec),
                _opt_tuple(opt), int(batch_size), np.uint64(seed), int(step), ws.buffers(),
                ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram)
@@ -318,8 +325,8 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
     """A trainer whose work buffers are allocated once, here, for the whole fit."""
     from ..trainer import HostTrainer
     ws = Workspace(spec.sizes, int(batch_size), theta.dtype, spec.n_params)
-    return HostTrainer(train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step,
-                       workspace=ws)
+    return HostTrainer(_train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step,
+                       ws=ws)
 
 
 def warmup(dtype="float64"):

@@ -38,7 +38,7 @@ def _cuda():
     return cuda
 
 
-def simulated():
+def _simulated():
     return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
@@ -214,7 +214,8 @@ def dropout_forward(A, D, keep_prob):
     return out.copy_to_host()
 
 
-dropout_backward = dropout_forward
+def dropout_backward(dA, D, keep_prob):
+    return dropout_forward(dA, D, keep_prob)
 
 
 def _optimizer_scalars(dtype, opt, lr, step):
@@ -440,7 +441,7 @@ class DeviceTrainer(DeviceNetwork):
         self.opt, self.batch_size, self.seed, self.step = opt, int(batch_size), int(seed), int(step)
         self.states = [self.cuda.to_device(s) for s in states]
         self.m = X.shape[0]
-        self.resident = simulated() or (X.nbytes + Y.nbytes
+        self.resident = _simulated() or (X.nbytes + Y.nbytes
                                         < 0.5 * self.cuda.current_context().get_memory_info()[0])
         if self.resident:
             self.X, self.Y = self.cuda.to_device(X), self.cuda.to_device(Y)
