@@ -236,3 +236,26 @@ def test_warmup_compiles():
     nn.warmup(backend="numba", dtype="float32")
     from kernels.cpu import network
     assert network.train_loop.signatures
+
+
+def test_gram_path_across_calls_reuses_g_and_batch():
+    """Two calls on one workspace (G and the gathered batch kept) equal one call of both."""
+    from kernels.cpu.network import Workspace
+    rng = np.random.default_rng(10)
+    spec = NetSpec((120, 5, 1), "relu", "sigmoid", l2=0.4)
+    X, Y = rng.random((20, 120)), (rng.random((20, 1)) > 0.5) * 1.0
+    theta0 = rng.normal(size=spec.n_params) * 0.1
+    perms = np.broadcast_to(np.arange(20), (12, 20))
+    lrs = np.full(12, 0.05)
+    assert cpu._gram_pays(spec, OptSpec("gd"), 20, 20, 6, have_G=True)
+    whole = theta0.copy()
+    ref.train_epochs(whole, (), X, Y, perms, lrs, spec, OptSpec("gd"), 20, 1, 0)
+    split = theta0.copy()
+    ws = Workspace(spec.sizes, 20, np.float64, spec.n_params)
+    first = cpu._train_epochs(split, (), X, Y, perms[:6], lrs[:6], spec, OptSpec("gd"), 20, 1,
+                              0, ws)
+    assert ws.gram_ready and ws.batch_ready
+    second = cpu._train_epochs(split, (), X, Y, perms[6:], lrs[6:], spec, OptSpec("gd"), 20, 1,
+                               6, ws)
+    np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
+    assert np.all(np.isfinite(np.concatenate([first, second])))

@@ -125,12 +125,12 @@ def linear_forward(W, b, A_prev, activation, slope=0.01):
 def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     n, k = W.shape
     m = dZ.shape[1]
-    dW, db = np.empty_like(W), np.empty(n, W.dtype)
+    dW, db, row_ok = np.empty_like(W), np.empty(n, W.dtype), np.empty(n)
     work = n * k * m
     blas = _product(work)
     dZ, A_prev = np.ascontiguousarray(dZ), np.ascontiguousarray(A_prev)
     _pick(K, "weight_grads", work)(
-        dZ, A_prev, W, float(l2), dW, db, blas)
+        dZ, A_prev, W, float(l2), dW, db, blas, row_ok)
     dA_prev = None
     if need_dA_prev:
         dA_prev = np.empty((k, m), W.dtype)
@@ -283,22 +283,27 @@ def _opt_tuple(opt):
             float(opt.beta2), float(opt.epsilon))
 
 
-def _gram_pays(spec, opt, m, batch_size, n_epochs):
+def _gram_pays(spec, opt, m, batch_size, n_epochs, have_G=False):
     """Whether `train_loop`'s Gram path saves work: plain gradient descent on the full batch,
     with the first layer's two (n_1, n_0) x (n_0, m) products per step costing more over the
-    call than forming G = A0^T A0 (n_0 m^2) and W_1 A0 twice (setup and the final W_1)."""
+    call than forming G = A0^T A0 (n_0 m^2, once per fit) and W_1 A0 twice per call (setup
+    and the final W_1)."""
     if opt.name != "gd" or batch_size < m or spec.sizes[0] <= m:
         return False
     n0, n1 = spec.sizes[0], spec.sizes[1]
     saved = n_epochs * 2 * n1 * m * (n0 - 2 * m)
-    return saved > n0 * m * m + 2 * n1 * n0 * m
+    return saved > (0 if have_G else n0 * m * m) + 2 * n1 * n0 * m
 
 
-def _gram_buffers(spec, m, dtype, wanted):
-    if not wanted:
-        return tuple(np.empty((0, 0), dtype) for _ in range(5))
-    n1 = spec.sizes[1]
-    return (np.empty((m, m), dtype),) + tuple(np.empty((n1, m), dtype) for _ in range(4))
+def _no_gram(dtype):
+    return tuple(np.empty((0, 0), dtype) for _ in range(5))
+
+
+def _gram_buffers(ws, spec, m, dtype):
+    if ws.gram is None:
+        n1 = spec.sizes[1]
+        ws.gram = (np.empty((m, m), dtype),) + tuple(np.empty((n1, m), dtype) for _ in range(4))
+    return ws.gram
 
 
 def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step):
@@ -312,12 +317,15 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     losses = np.zeros(len(lrs))
     m = X.shape[0]
     static = batch_size >= m and bool(np.all(perms == np.arange(m)))
-    gram = _gram_buffers(spec, m, theta.dtype,
-                         static and _gram_pays(spec, opt, m, batch_size, len(lrs)))
+    use_gram = static and _gram_pays(spec, opt, m, batch_size, len(lrs), ws.gram_ready)
+    gram = _gram_buffers(ws, spec, m, theta.dtype) if use_gram else _no_gram(theta.dtype)
     run = _train_loop_serial if _small(spec, batch_size) else _train_loop
     run(theta, v, s, X, Y, perms, np.asarray(lrs, np.float64), _net(spec),
                _opt_tuple(opt), int(batch_size), np.uint64(seed), int(step), ws.buffers(),
-               ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram)
+               ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram, ws.gram_ready,
+               static and ws.batch_ready)
+    ws.gram_ready = ws.gram_ready or use_gram
+    ws.batch_ready = static
     return losses
 
 

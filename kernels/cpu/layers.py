@@ -160,10 +160,12 @@ def forward(W, b, A_prev, Z, A, D, code, slope, keep, key, product):
         forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1)
 
 
-def weight_grads(dZ, A_prev, W, l2, dW, db, product):
+def weight_grads(dZ, A_prev, W, l2, dW, db, product, row_ok):
     """dW = dZ A_prev^T / m + (l2 / m) W and db = sum of dZ's rows / m; one row per iteration.
 
-    product is LOOPS, BLAS or GIVEN (db only; dW is set to zero).
+    product is LOOPS, BLAS or GIVEN (db only; dW is set to zero). row_ok[i] becomes 1 when
+    row i of dW and db[i] are finite, else 0: a sum of x * 0 over the row, which is NaN as
+    soon as one x is not finite (fastmath keeps that, since nnan and ninf are off).
     """
     n, m = dZ.shape
     k = A_prev.shape[0]
@@ -177,12 +179,14 @@ def weight_grads(dZ, A_prev, W, l2, dW, db, product):
             total += dz_row[j]
         db[i] = total * inv_m
         w_row, dw_row = W[i], dW[i]
+        probe = db[i] * 0
         if product == GIVEN:
             for kk in range(k):
                 dw_row[kk] = 0
         elif product == BLAS:
             for kk in range(k):
                 dw_row[kk] = dw_row[kk] * inv_m + decay * w_row[kk]
+                probe += dw_row[kk] * 0
         else:
             for kk in range(k):
                 a_row = A_prev[kk]
@@ -190,6 +194,8 @@ def weight_grads(dZ, A_prev, W, l2, dW, db, product):
                 for j in range(m):
                     acc += dz_row[j] * a_row[j]
                 dw_row[kk] = acc * inv_m + decay * w_row[kk]
+                probe += dw_row[kk] * 0
+        row_ok[i] = 1.0 if probe == 0 else 0.0
 
 
 def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):

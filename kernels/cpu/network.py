@@ -13,8 +13,7 @@ from ._jit import jit
 from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_parallel, backprop_serial, forward_parallel,
                      forward_serial, n_blocks, output_cost_parallel, output_cost_serial,
                      weight_grads_parallel, weight_grads_serial)
-from .updates import (ADAM, all_finite_parallel, all_finite_serial,
-                      gather_columns_parallel, gather_columns_serial,
+from .updates import (ADAM, gather_columns_parallel, gather_columns_serial,
                       optimizer_step_parallel, optimizer_step_serial,
                       sum_of_squares_parallel, sum_of_squares_serial)
 
@@ -34,9 +33,13 @@ class Workspace:
         self.Y = np.empty(sizes[-1] * self.capacity, dtype)
         self.grad = np.empty(n_params, dtype)
         self.hp = np.zeros(8, dtype)
+        self.row_ok = np.ones(int(sum(sizes[1:])), np.float64)
+        self.gram = None  # Gram-path buffers, made on first use; G stays valid for the fit
+        self.gram_ready = False
+        self.batch_ready = False  # A0 and Y buffers hold the whole (static) data set
 
     def buffers(self):
-        return self.Z, self.A, self.D, self.dZ, self.partial
+        return self.Z, self.A, self.D, self.dZ, self.partial, self.row_ok
 
 
 @jit
@@ -63,7 +66,7 @@ def param_views(theta, sizes, offsets):
 
 @jit
 def batch_views(ws, sizes, capacity, mb):
-    Z, A, D, dZ, _ = ws
+    Z, A, D, dZ = ws[0], ws[1], ws[2], ws[3]
     return (layer_views(Z, sizes, capacity, mb), layer_views(A, sizes, capacity, mb),
             layer_views(D, sizes, capacity, mb), layer_views(dZ, sizes, capacity, mb))
 
@@ -148,16 +151,20 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, launch, first_squares
 
 
 @jit
-def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, first_given=False):
+def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, row_ok, first_given=False):
     """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1.
 
     With first_given, layer 1 gets db only and dW_1 = 0 (the Gram path updates W_1).
+    Returns whether every dW and db is finite (from the kernels' per-row flags in row_ok).
     """
     Zs, As, Ds, dZs = views
     sizes, _, keeps, act, _, slope, l2 = net
     par_min, blas_min = launch
     mb = A0.shape[1]
+    row_start = 0
     for l in range(sizes.size - 1, 0, -1):
+        rows = row_ok[row_start:row_start + sizes[l]]
+        row_start += sizes[l]
         A_prev = A0 if l == 1 else As[l - 2]
         work = sizes[l] * sizes[l - 1] * mb
         product = product_mode(work, blas_min)
@@ -165,10 +172,10 @@ def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, first_given=Fal
         parallel = in_parallel(work, product, par_min)
         if parallel:
             weight_grads_parallel(dZs[l - 1], A_prev, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
-                                  grads_product)
+                                  grads_product, rows)
         else:
             weight_grads_serial(dZs[l - 1], A_prev, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
-                                grads_product)
+                                grads_product, rows)
         if l > 1:
             keep = keeps[l - 1] if dropout else 1.0
             if parallel:
@@ -177,6 +184,10 @@ def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, first_given=Fal
             else:
                 backprop_serial(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2],
                                 keep, act, slope, product)
+    for i in range(row_start):
+        if row_ok[i] == 0.0:
+            return False
+    return True
 
 
 @jit
@@ -193,7 +204,7 @@ def network_pass(theta, grad, A0, Y, net, ws, seed, step, dropout, launch, mode)
     cost = cost_of_output(Ws, Y, views, net, ws[4], mode == 2, launch)
     if mode == 2:
         dWs, dbs = param_views(grad, sizes, offsets)
-        backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch)
+        backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, ws[5])
     return cost
 
 
@@ -224,12 +235,14 @@ def frobenius(A, B):
 
 @jit
 def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A0buf, Ybuf,
-               grad, hp, losses, launch, static_batch, gram):
+               grad, hp, losses, launch, static_batch, gram, have_G, have_A0):
     """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L) are sample-major.
 
     gram = (G, WA, U, P0, UG) switches on the Gram path for full-batch gradient descent
     with more features than examples (n_0 > m), when G has shape (m, m); pass (m', m')
-    arrays with m' != m to switch it off. Plain gradient descent changes W_1 only by
+    arrays with m' != m to switch it off. With have_G, G already holds A0^T A0 (from an
+    earlier call of the same fit); with have_A0, a static full batch is already gathered.
+    Plain gradient descent changes W_1 only by
     r W_1 - (lr / m) dZ_1 A0^T with r = 1 - lr * l2 / m, so with G = A0^T A0 the product
     WA = W_1 A0 follows WA <- r WA - (lr / m) dZ_1 G: (n_1, m) x (m, m) work per step
     instead of two (n_1, n_0) x (n_0, m) products. W_1 = c W_1(0) - U A0^T is formed once,
@@ -258,8 +271,11 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
     c, w0_squares = 1.0, 0.0
     if use_gram:
         A0 = A0buf[:n0 * m].reshape((n0, m))
-        gather_columns_parallel(X, perms[0], 0, A0)
-        np.dot(A0.T, A0, G)
+        if not have_A0:
+            gather_columns_parallel(X, perms[0], 0, A0)
+            gather_columns_serial(Y, perms[0], 0, Ybuf[:nL * m].reshape((nL, m)))
+        if not have_G:
+            np.dot(A0.T, A0, G)
         np.dot(Ws[0], A0, WA)
         P0[:, :] = WA
         U[:, :] = 0
@@ -272,7 +288,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
             step += 1
             A0 = A0buf[:n0 * mb].reshape((n0, mb))
             Yb = Ybuf[:nL * mb].reshape((nL, mb))
-            if not static_batch or (e == 0 and start == 0):
+            if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):
                 if n0 * mb >= par_min:
                     gather_columns_parallel(X, perms[e], start, A0)
                 else:
@@ -287,11 +303,8 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
                                      + frobenius(UG, U))
             forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, False, use_gram)
             cost = cost_of_output(Ws, Yb, views, net, ws[4], True, launch, first_squares)
-            backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, use_gram)
-            if grad.size >= par_min:
-                finite = all_finite_parallel(grad, ws[4])
-            else:
-                finite = all_finite_serial(grad, ws[4])
+            finite = backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, ws[5],
+                                   use_gram)
             if not (np.isfinite(cost) and finite):
                 for k in range(e, lrs.size):
                     losses[k] = np.nan

@@ -69,22 +69,6 @@ def sum_of_squares(x, partial):
     return total
 
 
-def all_finite(x, partial):
-    """Whether every element of the flat array x is finite: chunk c writes partial[c] alone."""
-    chunks = partial.size
-    size = (x.size + chunks - 1) // chunks
-    for c in prange(chunks):
-        ok = 1.0
-        for i in range(c * size, min(x.size, (c + 1) * size)):
-            if not np.isfinite(x[i]):
-                ok = 0.0
-        partial[c] = ok
-    for c in range(chunks):
-        if partial[c] == 0.0:
-            return False
-    return True
-
-
 def standardize_fit(X, mean, std):
     """Mean and population std of each row of X (n_x, m); a zero std becomes 1."""
     for r in prange(X.shape[0]):
@@ -118,7 +102,6 @@ def subtract(A, B, out):
 optimizer_step_serial, optimizer_step_parallel = serial_and_parallel(optimizer_step)
 gather_columns_serial, gather_columns_parallel = serial_and_parallel(gather_columns)
 sum_of_squares_serial, sum_of_squares_parallel = serial_and_parallel(sum_of_squares)
-all_finite_serial, all_finite_parallel = serial_and_parallel(all_finite)
 standardize_fit_serial, standardize_fit_parallel = serial_and_parallel(standardize_fit)
 standardize_serial, standardize_parallel = serial_and_parallel(standardize)
 scale_mask_serial, scale_mask_parallel = serial_and_parallel(scale_mask)
