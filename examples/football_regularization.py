@@ -2,17 +2,12 @@
 
     python examples/football_regularization.py --data-dir ../shared/datasets [--backend numba]
 """
-import nn
-from nn.datasets import load_mat
-
 from _common import parse_args, report
 
+from nn.course import experiments
+
 args = parse_args(__doc__)
-X, y, X_val, y_val = load_mat(f"{args.data_dir}/data.mat")
-base = dict(hidden_layer_sizes=(20, 3), initialization="xavier", optimizer="gd",
-            learning_rate=0.3, batch_size=None, epochs=30000, random_state=3,
-            backend=args.backend)
-for name, extra in [("no regularization", {}), ("L2, lambda = 0.7", {"l2": 0.7}),
-                    ("dropout, keep_prob = 0.86", {"keep_prob": 0.86})]:
-    model = nn.DeepNeuralNetwork(**base, **extra).fit(X, y)
-    report(name, model, X, y, X_val, y_val)
+for group, name, make, load in experiments(args.data_dir, args.backend, scale=1.0):
+    if group == "football":
+        X, y, X_val, y_val = load()
+        report(name, make().fit(X, y), X, y, X_val, y_val)
