@@ -39,12 +39,3 @@ COLUMN_BLOCK = 64
 THREADS_PER_BLOCK = int(os.environ.get("NN_THREADS_PER_BLOCK", 128))
 CUDA_TILE = int(os.environ.get("NN_CUDA_TILE", 16))
 CUDA_MAX_BLOCKS = 1024
-
-_DEFAULTS = dict(PARALLEL_MIN_WORK=PARALLEL_MIN_WORK, BLAS_MIN_WORK=BLAS_MIN_WORK,
-                 THREADS_PER_BLOCK=THREADS_PER_BLOCK, CUDA_TILE=CUDA_TILE,
-                 CUDA_MAX_BLOCKS=CUDA_MAX_BLOCKS)
-
-
-def reset():
-    """Restore the launch settings changed at run time (tests patch them)."""
-    globals().update(_DEFAULTS)

@@ -15,18 +15,15 @@ pytestmark = pytest.mark.skipif(not HAS_NUMBA_CUDA, reason="numba-cuda is not in
 
 if HAS_NUMBA_CUDA:
     import nn
-    from kernels import config, reference as ref
+    from kernels import reference as ref
     from kernels.spec import NetSpec, OptSpec
 
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
 
 
 @pytest.fixture(autouse=True)
-def small_launches(monkeypatch):
-    if not REAL_GPU:
-        monkeypatch.setattr(config, "CUDA_TILE", 4)
-        monkeypatch.setattr(config, "THREADS_PER_BLOCK", 8)
-        monkeypatch.setattr(config, "CUDA_MAX_BLOCKS", 2)
+def small_launches(monkeypatch_cuda):
+    """Every test here runs with conftest's small CUDA launches."""
 
 
 @pytest.fixture
