@@ -5,6 +5,7 @@
 ratio; ``peakmem_fit`` is the process's peak memory over a fit.
 """
 from benchmarks.common import BACKENDS, backend_or_skip, estimator, median_time
+from kernels import config
 
 
 class _Workload:
@@ -45,3 +46,22 @@ class W2CatNetwork(_Workload):
 class W3WideNetwork(_Workload):
     """784-512-256-1, 60,000 samples, batch 256, adam, float32."""
     name = "W3"
+
+
+class W1NumbaLoops:
+    """W1 on the numba backend through each of its training loops: the fused loop of small
+    networks (the default for W1) and the layer kernels."""
+    params = [["fused", "layers"]]
+    param_names = ["loop"]
+
+    def setup(self, loop):
+        self.saved = config.FUSED_MAX_WORK
+        config.FUSED_MAX_WORK = 1 << 62 if loop == "fused" else 0
+        self.model, self.X, self.y = estimator("W1", "numba")
+        self.model.fit(self.X, self.y)
+
+    def teardown(self, loop):
+        config.FUSED_MAX_WORK = self.saved
+
+    def time_fit(self, loop):
+        self.model.fit(self.X, self.y)

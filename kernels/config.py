@@ -8,10 +8,21 @@ FASTMATH
     which moves results by a few ulps, far inside the tests' 1e-12; ``nsz``
     ignores the sign of zero and ``arcp`` allows reciprocals. ``afn``
     (approximate exp, tanh) is left out as well, so activations match NumPy's.
+ERROR_MODEL
+    Numba's error model for every CPU kernel: ``"numpy"``, so that a division by zero
+    gives an infinity or a NaN, as it does in the NumPy reference (and then stops
+    training as a non-finite cost), instead of raising ZeroDivisionError. It also
+    matters for speed: under Python's model each division carries a zero check, a
+    branch that keeps LLVM from vectorizing the loop around it.
 PARALLEL_MIN_WORK
     A kernel runs its ``prange`` version only when its work (multiply-adds, or
     elements for element-wise kernels) reaches this; below it the serial
     compilation of the same body runs, so small problems don't pay for threads.
+FUSED_MAX_WORK
+    A network trains through the fused loop of ``kernels/cpu/small.py`` when every
+    kernel of a mini-batch step (each layer's product, the gather, the optimizer update)
+    has less work than this; larger ones train through the layer kernels. Tests set it
+    to 0 to run the layer kernels on small networks.
 BLAS_MIN_WORK
     Matrix products of at least this many multiply-adds call BLAS (``np.dot``
     inside compiled code); smaller ones run the explicit blocked loops.
@@ -33,8 +44,10 @@ CUDA_MAX_BLOCKS
 import os
 
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
+ERROR_MODEL = "numpy"
 PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 16))
 BLAS_MIN_WORK = int(os.environ.get("NN_BLAS_MIN_WORK", 1 << 15))
+FUSED_MAX_WORK = int(os.environ.get("NN_FUSED_MAX_WORK", 1 << 16))
 COLUMN_BLOCK = 64
 THREADS_PER_BLOCK = int(os.environ.get("NN_THREADS_PER_BLOCK", 128))
 CUDA_TILE = int(os.environ.get("NN_CUDA_TILE", 16))

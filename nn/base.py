@@ -253,12 +253,12 @@ class BaseNetwork(ParamsMixin):
                 n = min(chunk, epochs - done)
                 if every:
                     n = min(n, every - (first_epoch + done) % every)
-                order = np.broadcast_to(np.arange(m, dtype=np.int64), (n, m))
-                # one permutation per epoch; the same stream as n calls of permutation(m)
-                perms = shuffle_rng.permuted(order, axis=1) if shuffle else order
+                perms = np.empty((n, m), np.int64)
+                perms[:] = np.arange(m)
+                if shuffle:  # one permutation per epoch, the stream of n calls of permutation(m)
+                    shuffle_rng.permuted(perms, axis=1, out=perms)
                 started = time.perf_counter()
-                losses = trainer.run(np.ascontiguousarray(perms, dtype=np.int64),
-                                     lrs[done:done + n])
+                losses = trainer.run(perms, lrs[done:done + n])
                 elapsed = time.perf_counter() - started
                 finite = int(np.argmin(np.isfinite(losses))) if not np.all(
                     np.isfinite(losses)) else n

@@ -26,13 +26,30 @@ TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, ato
 SHAPES = [(1, 1, 1), (1, 3, 5), (5, 1, 1), (7, 3, 65), (4, 9, 64), (13, 6, 130)]
 
 
-@pytest.fixture(params=["serial-loops", "parallel-loops", "serial-blas", "parallel-blas"])
-def path(request, monkeypatch):
-    """Force one execution path through the launch thresholds."""
-    mode, product = request.param.split("-")
+LAYER_PATHS = ["serial-loops", "parallel-loops", "serial-blas", "parallel-blas"]
+
+
+def _force(monkeypatch, name):
+    """Force one execution path: the fused small-network training loop, or the layer
+    kernels, serial or parallel, with loop or BLAS products."""
+    if name == "fused":
+        monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62)
+        return name
+    mode, product = name.split("-")
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 0)
     monkeypatch.setattr(config, "PARALLEL_MIN_WORK", 0 if mode == "parallel" else 1 << 62)
     monkeypatch.setattr(config, "BLAS_MIN_WORK", 0 if product == "blas" else 1 << 62)
-    return request.param
+    return name
+
+
+@pytest.fixture(params=LAYER_PATHS)
+def path(request, monkeypatch):
+    return _force(monkeypatch, request.param)
+
+
+@pytest.fixture(params=["fused"] + LAYER_PATHS)
+def training_path(request, monkeypatch):
+    return _force(monkeypatch, request.param)
 
 
 @pytest.fixture(params=[1, 2])
@@ -150,12 +167,17 @@ def _assert_same_params(a, b, tol):
     np.testing.assert_allclose(b.history_["loss"], a.history_["loss"], rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("loop", ["fused", "layers"])
 @pytest.mark.parametrize("activation,optimizer,keep,l2", CASES)
-def test_training_matches_reference(activation, optimizer, keep, l2):
+def test_training_matches_reference(monkeypatch, loop, activation, optimizer, keep, l2):
+    """Both training loops of small networks: the fused one over three batch sizes, the
+    layer kernels' over one."""
+    _force(monkeypatch, "fused" if loop == "fused" else "serial-loops")
     rng = np.random.default_rng(6)
     X = rng.normal(size=(83, 4))
     y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int)
-    for batch in (None, 1 if optimizer == "adam" else 16, 32):
+    batches = (None, 1 if optimizer == "adam" else 16, 32) if loop == "fused" else (16,)
+    for batch in batches:
         a, b = _train_pair(X, y, hidden_layer_sizes=(6, 3), activation=activation,
                            optimizer=optimizer, keep_prob=keep, l2=l2, batch_size=batch,
                            epochs=20, learning_rate=0.01)
@@ -165,7 +187,7 @@ def test_training_matches_reference(activation, optimizer, keep, l2):
 @pytest.mark.parametrize("cls,y_kind", [(nn.DeepNeuralNetwork, "multi"),
                                         (nn.DeepNeuralNetworkRegressor, "real"),
                                         (nn.LogisticRegression, "binary")])
-def test_training_matches_reference_for_every_output(path, cls, y_kind):
+def test_training_matches_reference_for_every_output(training_path, cls, y_kind):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(70, 5))
     y = {"multi": rng.integers(0, 4, 70), "real": X @ rng.normal(size=5),
@@ -189,8 +211,10 @@ def test_gram_path_matches_reference(l2, keep, hidden):
     _assert_same_params(a, b, 1e-8)
 
 
-@pytest.mark.parametrize("dtype", ["float32"])
-def test_float32_training_tracks_reference(dtype):
+@pytest.mark.parametrize("loop", ["fused", "serial-loops", "parallel-loops"])
+def test_float32_training_tracks_reference(monkeypatch, loop):
+    _force(monkeypatch, loop)
+    dtype = "float32"
     rng = np.random.default_rng(9)
     X = rng.normal(size=(90, 6)).astype(np.float32)
     y = (X[:, 0] > X[:, 1]).astype(int)
@@ -221,9 +245,10 @@ def test_fastmath_lives_in_config_without_nnan_ninf():
 
 def test_every_kernel_caches_and_nothing_compiles_at_import():
     code = ("import kernels.cpu, kernels.cpu.layers as L, kernels.cpu.updates as U, "
-            "kernels.cpu.network as N\n"
+            "kernels.cpu.network as N, kernels.cpu.small as S, kernels.cpu.elementary as E\n"
             "from numba.core.registry import CPUDispatcher\n"
-            "ds = [o for m in (L, U, N) for o in vars(m).values() if isinstance(o, CPUDispatcher)]\n"
+            "ds = [o for m in (L, U, N, S, E) for o in vars(m).values()\n"
+            "      if isinstance(o, CPUDispatcher)]\n"
             "assert len(ds) > 20, len(ds)\n"
             "assert all(not d.signatures for d in ds), 'compiled at import'\n"
             "assert all(type(d._cache).__name__ != 'NullCache' for d in ds), 'cache=False'\n"
@@ -254,8 +279,67 @@ def test_gram_path_across_calls_reuses_g_and_batch():
     ws = Workspace(spec.sizes, 20, np.float64, spec.n_params)
     first = cpu._train_epochs(split, (), X, Y, perms[:6], lrs[:6], spec, OptSpec("gd"), 20, 1,
                               0, ws)
-    assert ws.gram_ready and ws.batch_ready
+    assert ws.gram_ready and ws.batch_ready == "flat"
     second = cpu._train_epochs(split, (), X, Y, perms[6:], lrs[6:], spec, OptSpec("gd"), 20, 1,
                                6, ws)
     np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
     assert np.all(np.isfinite(np.concatenate([first, second])))
+
+
+def test_fused_loop_then_gram_path_on_one_workspace():
+    """A fit's first one-epoch call, where the Gram path does not pay, runs the fused loop,
+    which gathers the static batch into its own buffers; the Gram path after it must
+    gather again instead of trusting the other layout's buffer."""
+    from kernels.cpu.network import Workspace
+    rng = np.random.default_rng(12)
+    spec = NetSpec((200, 6, 3, 1), "relu", "sigmoid")
+    X, Y = rng.random((30, 200)), (rng.random((30, 1)) > 0.5) * 1.0
+    theta0 = rng.normal(size=spec.n_params) * 0.1
+    perms = np.broadcast_to(np.arange(30), (12, 30))
+    lrs = np.full(12, 0.05)
+    assert not cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 1)
+    assert cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 11)
+    whole = theta0.copy()
+    ref.train_epochs(whole, (), X, Y, perms, lrs, spec, OptSpec("gd"), 30, 1, 0)
+    split = theta0.copy()
+    ws = Workspace(spec.sizes, 30, np.float64, spec.n_params)
+    cpu._train_epochs(split, (), X, Y, perms[:1], lrs[:1], spec, OptSpec("gd"), 30, 1, 0, ws)
+    assert ws.batch_ready == "stacked" and not ws.gram_ready
+    cpu._train_epochs(split, (), X, Y, perms[1:], lrs[1:], spec, OptSpec("gd"), 30, 1, 1, ws)
+    assert ws.gram_ready
+    np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
+
+
+def test_exp_and_log1p_within_two_ulps_of_libm():
+    """The vectorizable exp and log1p of the fused loop against libm (Python's math)."""
+    import math
+    from kernels.cpu.elementary import SQRT2_M1, exp_nonpositive, log1p_unit
+
+    @numba.njit(fastmath=set(config.FASTMATH), error_model=config.ERROR_MODEL)
+    def apply(x, e, exp_out, log_out):
+        for j in range(x.size):
+            exp_out[j] = exp_nonpositive(x[j])
+        for j in range(e.size):
+            log_out[j] = log1p_unit(e[j])
+
+    rng = np.random.default_rng(11)
+    tiny = np.finfo(np.float64).tiny
+    x = -np.concatenate([rng.random(20000) * 50, rng.random(20000) * 760,
+                         [0.0, 1e-300, 5e-324, 708.4, 709.8, 744.4, 745.1, 745.2, 746, 1e4,
+                          np.inf]])
+    e = np.concatenate([rng.random(20000), np.exp(-rng.random(20000) * 50),
+                        [0.0, 5e-324, 1e-300, SQRT2_M1, np.nextafter(SQRT2_M1, 1), 1.0]])
+    exp_got, log_got = np.empty_like(x), np.empty_like(e)
+    apply(x, e, exp_got, log_got)
+    exp_want = np.array([math.exp(v) for v in x])
+    normal = exp_want >= tiny
+    ulps = np.abs(exp_got - exp_want)[normal] / np.spacing(exp_want[normal])
+    assert ulps.max() <= 2, ulps.max()
+    assert np.abs(exp_got - exp_want)[~normal].max() <= 2 * 5e-324
+    log_want = np.array([math.log1p(v) for v in e])
+    pos = log_want > 0
+    assert (np.abs(log_got - log_want)[pos] / np.spacing(log_want[pos])).max() <= 2
+    assert np.all(log_got[~pos] == 0)
+    nan = np.array([np.nan])
+    apply(nan, nan, exp_got[:1], log_got[:1])
+    assert np.isnan(exp_got[0]) and np.isnan(log_got[0])

@@ -27,7 +27,7 @@ from .network import Workspace  # noqa: E402
 from .network import network_pass as _network_pass  # noqa: E402
 from .network import network_pass_serial as _network_pass_serial  # noqa: E402
 from .network import train_loop as _train_loop  # noqa: E402
-from .network import train_loop_serial as _train_loop_serial  # noqa: E402
+from .small import train_loop_small as _train_loop_small  # noqa: E402
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
@@ -54,13 +54,17 @@ def _pick(module, name, work):
     return getattr(module, f"{name}_{'parallel' if _par(work) else 'serial'}")
 
 
+def _largest_kernel(spec, m):
+    """The work of the largest kernel of a pass over m columns."""
+    sizes = spec.sizes
+    return max([sizes[l] * sizes[l - 1] * m for l in range(1, len(sizes))]
+               + [sizes[0] * m, spec.n_params])
+
+
 def _small(spec, m):
     """Whether no kernel of a pass over m columns reaches the parallel threshold: such
     networks run the serial compilation of the whole network code."""
-    sizes = spec.sizes
-    work = max([sizes[l] * sizes[l - 1] * m for l in range(1, len(sizes))]
-               + [sizes[0] * m, spec.n_params])
-    return work < config.PARALLEL_MIN_WORK
+    return _largest_kernel(spec, m) < config.PARALLEL_MIN_WORK
 
 
 def _product(work):
@@ -319,13 +323,20 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     static = batch_size >= m and bool(np.all(perms == np.arange(m)))
     use_gram = static and _gram_pays(spec, opt, m, batch_size, len(lrs), ws.gram_ready)
     gram = _gram_buffers(ws, spec, m, theta.dtype) if use_gram else _no_gram(theta.dtype)
-    run = _train_loop_serial if _small(spec, batch_size) else _train_loop
-    run(theta, v, s, X, Y, perms, np.asarray(lrs, np.float64), _net(spec),
-               _opt_tuple(opt), int(batch_size), np.uint64(seed), int(step), ws.buffers(),
-               ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram, ws.gram_ready,
-               static and ws.batch_ready)
+    lrs, net, opt_codes = np.asarray(lrs, np.float64), _net(spec), _opt_tuple(opt)
+    fused = _largest_kernel(spec, batch_size) < config.FUSED_MAX_WORK and not use_gram
+    layout = "stacked" if fused else "flat"
+    seed, step, have_A0 = np.uint64(seed), int(step), static and ws.batch_ready == layout
+    if fused:
+        stack, Yb = ws.stacked(spec.sizes)
+        _train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed,
+                          step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
+    else:
+        _train_loop(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
+                    ws.buffers(), ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram,
+                    ws.gram_ready, have_A0)
     ws.gram_ready = ws.gram_ready or use_gram
-    ws.batch_ready = static
+    ws.batch_ready = layout if static else None
     return losses
 
 

@@ -7,9 +7,11 @@ from .. import config
 
 
 def jit(fn=None, **options):
-    """``njit`` with caching and the project's fast-math flags; compiles on first call."""
+    """``njit`` with caching and the project's fast-math flags and error model; compiles on
+    first call."""
     def wrap(f):
-        return njit(cache=True, fastmath=set(config.FASTMATH), **options)(f)
+        return njit(cache=True, fastmath=set(config.FASTMATH), error_model=config.ERROR_MODEL,
+                    **options)(f)
     return wrap if fn is None else wrap(fn)
 
 

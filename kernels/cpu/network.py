@@ -36,10 +36,23 @@ class Workspace:
         self.row_ok = np.ones(int(sum(sizes[1:])), np.float64)
         self.gram = None  # Gram-path buffers, made on first use; G stays valid for the fit
         self.gram_ready = False
-        self.batch_ready = False  # A0 and Y buffers hold the whole (static) data set
+        # which buffers ("flat" A0, or "stacked" A[0]) hold the whole (static) data set
+        self.batch_ready = None
+        self._stacked = None
 
     def buffers(self):
         return self.Z, self.A, self.D, self.dZ, self.partial, self.row_ok
+
+    def stacked(self, sizes):
+        """(A, Z, D, dZ) as (L + 1, n_max, capacity) buffers, A[0] for the mini-batch, and
+        Y as (n_L, capacity): the layout of `small.train_loop_small`, made on first use."""
+        if self._stacked is None:
+            shape = (len(sizes), max(sizes), self.capacity)
+            dtype = self.Z.dtype
+            self._stacked = ((np.zeros(shape, dtype), np.zeros(shape, dtype),
+                              np.ones(shape, np.uint8), np.zeros(shape, dtype)),
+                             self.Y.reshape(sizes[-1], self.capacity))
+        return self._stacked
 
 
 @jit
@@ -346,8 +359,9 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
 
 def _serial_copies():
     """The network functions compiled again with every ``*_parallel`` kernel replaced by its
-    serial twin. Small networks train through these, so their first fit compiles no parallel
-    code (Numba's slowest compilations) and they never touch the thread pool."""
+    serial twin. Small networks predict and evaluate through these (and train through
+    `small.train_loop_small`), so they compile no parallel code (Numba's slowest
+    compilations) and never touch the thread pool."""
     from types import FunctionType
     from . import layers, updates
     namespace = dict(globals())
@@ -357,8 +371,7 @@ def _serial_copies():
                 namespace[name] = vars(module)[name[:-9] + "_serial"]
     copies = {}
     for name in ("layer_views", "param_views", "batch_views", "product_mode", "in_parallel",
-                 "forward_pass", "cost_of_output", "backward_pass", "network_pass",
-                 "set_hyperparameters", "frobenius", "train_loop"):
+                 "forward_pass", "cost_of_output", "backward_pass", "network_pass"):
         fn = globals()[name].py_func
         copy = FunctionType(fn.__code__, namespace, name + "_serial", fn.__defaults__)
         copy.__qualname__ = name + "_serial"
@@ -369,4 +382,3 @@ def _serial_copies():
 
 _SERIAL = _serial_copies()
 network_pass_serial = _SERIAL["network_pass"]
-train_loop_serial = _SERIAL["train_loop"]

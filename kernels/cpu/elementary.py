@@ -1,0 +1,93 @@
+"""exp and log1p without libm calls, so that LLVM can vectorize the loops that use them.
+
+Numba compiles ``math.exp`` and ``math.log1p`` to one libm call per element; in the
+output pass of a small network (a sigmoid and a cross-entropy per example) those calls
+took 0.73 us of a 3.2 us training step of W1. These versions are a range reduction and a
+polynomial, with selects instead of branches, inlined into the caller's loop. Both stay
+within 2 ulps of libm over the range they serve (``tests/test_cpu_backend.py``).
+"""
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+from ._jit import jit
+
+LOG2E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01  # ln 2 in 32 bits, so that k * LN2_HI is exact
+LN2_LO = 1.90821492927058770002e-10  # ln 2 - LN2_HI
+LN2 = 0.6931471805599453
+SQRT2_M1 = 0.41421356237309503
+#: Coefficients, highest power first: 1/k! for k = 13..0, the Taylor polynomial of e**r to
+#: within 1e-17 relative for |r| <= ln(2)/2; and 1/(2k+1) for k = 11..1, the series of
+#: (atanh(s)/s - 1) / s^2 to within 1e-17 for |s| <= 0.172.
+EXP_TAYLOR = tuple(1 / math.factorial(k) for k in range(13, -1, -1))
+ATANH_SERIES = tuple(1 / (2 * k + 1) for k in range(11, 0, -1))
+
+
+@intrinsic
+def _power_of_two(typingctx, k):
+    """2.0 ** k for an int64 k with -1022 <= k <= 1023, from its exponent bits."""
+    def codegen(context, builder, signature, args):
+        bits = builder.shl(builder.add(args[0], ir.Constant(ir.IntType(64), 1023)),
+                           ir.Constant(ir.IntType(64), 52))
+        return builder.bitcast(bits, ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _reduced(typingctx, x, k):
+    """x - k ln 2 as two fused multiply-adds, x - k LN2_HI and then - k LN2_LO.
+
+    Written as plain arithmetic, the reduction would get the project's fast-math flags,
+    with which LLVM folds the two constants into one and loses up to 0.3 ulp of e**x per
+    unit of k; LLVM does not reassociate across ``llvm.fma``.
+    """
+    def codegen(context, builder, signature, args):
+        x, k = args
+        hi, lo = ir.Constant(ir.DoubleType(), -LN2_HI), ir.Constant(ir.DoubleType(), -LN2_LO)
+        return builder.fma(k, lo, builder.fma(k, hi, x))
+    return types.float64(types.float64, types.float64), codegen
+
+
+@jit(inline="always")
+def polynomial(x, coeffs):
+    """sum of coeffs[i] x^(n - i) by Horner's rule, coeffs highest power first."""
+    p = coeffs[0] * 1.0
+    for i in range(1, len(coeffs)):
+        p = p * x + coeffs[i]
+    return p
+
+
+@jit(inline="always")
+def exp_nonpositive(x):
+    """e**x for x <= 0 (NaN stays NaN), as float64.
+
+    x = k ln 2 + r with |r| <= ln(2)/2, e**r by its Taylor polynomial of degree 13, and
+    2**k applied in two halves so that results below 2**-1022 come out as subnormals.
+    """
+    xc = max(x, -746.0)
+    k = np.floor(xc * LOG2E + 0.5)
+    r = _reduced(xc, k)
+    p = polynomial(r, EXP_TAYLOR)
+    ki = np.int64(k)
+    half = ki >> 1
+    y = p * _power_of_two(half) * _power_of_two(ki - half)
+    return y if x >= -746.0 else (0.0 if x < -746.0 else x)
+
+
+@jit(inline="always")
+def log1p_unit(e):
+    """log(1 + e) for 0 <= e <= 1 (NaN stays NaN), as float64.
+
+    With u = 1 + e and s = (u - 1) / (u + 1), or s = (u - 2) / (u + 2) and ln 2 added when
+    u > sqrt(2), |s| <= 0.172 and log(u) = 2 atanh(s) = 2s (1 + s^2/3 + s^4/5 + ...),
+    summed to s^22/23. Neither s has a cancellation: it is e / (2 + e) or (e - 1) / (e + 3).
+    """
+    big = e > SQRT2_M1
+    s = (e - 1.0 if big else e) / (e + 3.0 if big else e + 2.0)
+    t = s * s
+    q = polynomial(t, ATANH_SERIES)
+    return (LN2 if big else 0.0) + (2 * s + 2 * s * t * q)
