@@ -257,10 +257,17 @@ def test_every_kernel_caches_and_nothing_compiles_at_import():
     assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr
 
 
-def test_warmup_compiles():
-    nn.warmup(backend="numba", dtype="float32")
-    from kernels.cpu import network
-    assert network.train_loop.signatures
+def test_warmup_compiles_both_training_loops():
+    """In a fresh process (compiled code comes from the cache when earlier tests filled it)."""
+    code = ("import nn\n"
+            "from kernels.cpu import network, small\n"
+            "nn.warmup(backend='numba', dtype='float32')\n"
+            "assert small.train_loop_small.signatures, 'fused loop'\n"
+            "assert network.train_loop.signatures, 'layer loop'\n"
+            "assert network.network_pass.signatures and network.network_pass_serial.signatures\n"
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr
 
 
 def test_gram_path_across_calls_reuses_g_and_batch():

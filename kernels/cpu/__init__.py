@@ -349,15 +349,19 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
 
 
 def warmup(dtype="float64"):
-    """Compile (or load from the cache) every kernel a fit uses, for `dtype`: the serial
-    network code and the parallel one, with loop and BLAS products."""
+    """Compile (or load from the cache) every kernel a fit uses, for `dtype`: the fused
+    training loop with the serial network code, and the layer kernels' loop with the
+    parallel network code, with loop and BLAS products."""
     from ..warmup import cases
+    names = ("PARALLEL_MIN_WORK", "BLAS_MIN_WORK", "FUSED_MAX_WORK")
     for theta, states, X, Y, spec, opt in cases(dtype):
-        for launch in ((1 << 62, 1 << 62), (0, 0)):
-            old = config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK
-            config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = launch
+        for limits in ((1 << 62, 1 << 62, 1 << 62), (0, 0, 0)):
+            saved = [getattr(config, name) for name in names]
+            for name, value in zip(names, limits):
+                setattr(config, name, value)
             try:
                 train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
                 network_output(theta, np.ascontiguousarray(X.T), spec)
             finally:
-                config.PARALLEL_MIN_WORK, config.BLAS_MIN_WORK = old
+                for name, value in zip(names, saved):
+                    setattr(config, name, value)
