@@ -4,8 +4,10 @@
 ``track_speedup`` times the numpy backend and this backend side by side and returns the
 ratio; ``peakmem_fit`` is the process's peak memory over a fit.
 """
+import nn
 from benchmarks.common import BACKENDS, backend_or_skip, estimator, median_time
 from kernels import config
+from nn.workloads import classification_data
 
 
 class _Workload:
@@ -48,20 +50,29 @@ class W3WideNetwork(_Workload):
     name = "W3"
 
 
-class W1NumbaLoops:
-    """W1 on the numba backend through each of its training loops: the fused loop of small
-    networks (the default for W1) and the layer kernels."""
-    params = [["fused", "layers"]]
-    param_names = ["loop"]
+class NumbaTrainingLoops:
+    """The numba backend's two training loops, the fused loop of small networks and the
+    layer kernels, side by side on networks around the threshold between them
+    (``config.FUSED_MAX_WORK``): W1, whose largest kernel has 640 multiply-adds, and
+    2048 examples in batches of 64 through 8-16-16-1 (2**14) and 8-24-24-1 (36,864)."""
+    params = [["W1", "8-16-16-1", "8-24-24-1"], ["fused", "layers"]]
+    param_names = ["network", "loop"]
 
-    def setup(self, loop):
+    def setup(self, network, loop):
         self.saved = config.FUSED_MAX_WORK
         config.FUSED_MAX_WORK = 1 << 62 if loop == "fused" else 0
-        self.model, self.X, self.y = estimator("W1", "numba")
+        if network == "W1":
+            self.model, self.X, self.y = estimator("W1", "numba")
+        else:
+            sizes = [int(n) for n in network.split("-")]
+            self.X, self.y = classification_data(2048, sizes[0])
+            self.model = nn.DeepNeuralNetwork(hidden_layer_sizes=tuple(sizes[1:-1]),
+                                              batch_size=64, epochs=5, optimizer="adam",
+                                              backend="numba", random_state=0)
         self.model.fit(self.X, self.y)
 
-    def teardown(self, loop):
+    def teardown(self, network, loop):
         config.FUSED_MAX_WORK = self.saved
 
-    def time_fit(self, loop):
+    def time_fit(self, network, loop):
         self.model.fit(self.X, self.y)

@@ -293,11 +293,12 @@ def test_gram_path_across_calls_reuses_g_and_batch():
     assert np.all(np.isfinite(np.concatenate([first, second])))
 
 
-def test_fused_loop_then_gram_path_on_one_workspace():
+def test_fused_loop_then_gram_path_on_one_workspace(monkeypatch):
     """A fit's first one-epoch call, where the Gram path does not pay, runs the fused loop,
     which gathers the static batch into its own buffers; the Gram path after it must
     gather again instead of trusting the other layout's buffer."""
     from kernels.cpu.network import Workspace
+    _force(monkeypatch, "fused")
     rng = np.random.default_rng(12)
     spec = NetSpec((200, 6, 3, 1), "relu", "sigmoid")
     X, Y = rng.random((30, 200)), (rng.random((30, 1)) > 0.5) * 1.0
