@@ -10,6 +10,10 @@ Codes follow `kernels.spec`.
 import math
 from types import FunctionType, SimpleNamespace
 
+import numpy as np
+
+from . import hashing
+
 SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
 
 
@@ -88,6 +92,14 @@ def output_column(ZL, AL, Y, j, code):
     return cost
 
 
+def layer_stream(sizes, offsets, keeps, dropout, seed, step, l):
+    """Layer l's n_l, n_{l-1}, offset of W_l in theta, keep probability (1 without dropout)
+    and the key of its dropout stream at `step`."""
+    keep = keeps[l] if dropout else 1.0
+    key = hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(l))
+    return sizes[l], sizes[l - 1], offsets[l - 1], keep, key
+
+
 def row_moments(X, r):
     """Mean and population std of row r of X; a zero std is returned as 1."""
     m = X.shape[1]
@@ -104,7 +116,7 @@ def row_moments(X, r):
 
 #: In dependency order: each function may call those before it.
 __all__ = ["sigmoid_of", "activation_value", "activation_grad", "softmax_column",
-           "output_column", "row_moments"]
+           "output_column", "layer_stream", "row_moments"]
 
 
 def compiled(decorate):

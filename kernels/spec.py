@@ -81,6 +81,13 @@ class NetSpec:
         """Length of the flat parameter vector."""
         return int(self.offsets[-1])
 
+    def largest_kernel(self, m):
+        """Work (multiply-adds or elements) of the largest kernel of a pass over m examples:
+        a layer's product, the input batch, or an update of all parameters."""
+        sizes = self.sizes
+        return max([sizes[l] * sizes[l - 1] * m for l in range(1, len(sizes))]
+                   + [sizes[0] * m, self.n_params])
+
     @property
     def uses_dropout(self):
         return any(k < 1.0 for k in self.keep_probs)

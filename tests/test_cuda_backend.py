@@ -116,7 +116,11 @@ def test_network_functions(gpu, output):
     ("DeepNeuralNetwork", dict(activation="tanh", optimizer="momentum"), "multi"),
     ("DeepNeuralNetworkRegressor", dict(activation="leaky_relu", optimizer="rmsprop"), "real"),
 ])
-def test_training_matches_reference(cls, kw, y_kind):
+@pytest.mark.parametrize("loop", ["fused", "layers"])
+def test_training_matches_reference(monkeypatch, loop, cls, kw, y_kind):
+    """Through the one-launch loop of small networks and through the layer kernels."""
+    from kernels import config
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(21, 3))
     y = {"binary": (X[:, 0] > 0).astype(int), "multi": rng.integers(0, 3, 21),
@@ -135,6 +139,8 @@ def test_training_matches_reference(cls, kw, y_kind):
 
 
 def test_streamed_batches_match_resident(gpu, monkeypatch):
+    from kernels import config
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 0)  # streaming runs the layer kernels
     rng = np.random.default_rng(6)
     X, Y = rng.normal(size=(13, 3)), (rng.random((13, 1)) > 0.5) * 1.0
     spec = NetSpec((3, 4, 1), keep_probs=(1, 0.8, 1))
@@ -149,6 +155,28 @@ def test_streamed_batches_match_resident(gpu, monkeypatch):
         results.append((trainer.run(perms, [0.01, 0.01]), trainer.get_theta()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("loop", ["fused", "layers"])
+def test_divergence_stops_where_numpy_stops(monkeypatch, loop):
+    """Both training loops stop before the first step with a non-finite cost or gradient
+    and keep the parameters the reference keeps."""
+    from kernels import config
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(12, 2)) * 1e3
+    params = dict(hidden_layer_sizes=(3,), learning_rate=1e3, optimizer="gd", epochs=6,
+                  batch_size=None, random_state=0)
+    fits = []
+    for backend in ("numpy", "cuda"):
+        with pytest.warns(nn.TrainingDivergedWarning):
+            fits.append(nn.DeepNeuralNetworkRegressor(backend=backend, **params).fit(
+                X, X[:, 0] * 1e6))
+    a, b = fits
+    assert b.n_iter_ == a.n_iter_ < 6
+    for (Wa, ba), (Wb, bb) in zip(a.params_, b.params_):
+        np.testing.assert_allclose(Wb, Wa, rtol=1e-8)
+        np.testing.assert_allclose(bb, ba, rtol=1e-8)
 
 
 def test_missing_gpu_message(monkeypatch):

@@ -54,17 +54,10 @@ def _pick(module, name, work):
     return getattr(module, f"{name}_{'parallel' if _par(work) else 'serial'}")
 
 
-def _largest_kernel(spec, m):
-    """The work of the largest kernel of a pass over m columns."""
-    sizes = spec.sizes
-    return max([sizes[l] * sizes[l - 1] * m for l in range(1, len(sizes))]
-               + [sizes[0] * m, spec.n_params])
-
-
 def _small(spec, m):
     """Whether no kernel of a pass over m columns reaches the parallel threshold: such
     networks run the serial compilation of the whole network code."""
-    return _largest_kernel(spec, m) < config.PARALLEL_MIN_WORK
+    return spec.largest_kernel(m) < config.PARALLEL_MIN_WORK
 
 
 def _product(work):
@@ -324,7 +317,7 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     use_gram = static and _gram_pays(spec, opt, m, batch_size, len(lrs), ws.gram_ready)
     gram = _gram_buffers(ws, spec, m, theta.dtype) if use_gram else _no_gram(theta.dtype)
     lrs, net, opt_codes = np.asarray(lrs, np.float64), _net(spec), _opt_tuple(opt)
-    fused = _largest_kernel(spec, batch_size) < config.FUSED_MAX_WORK and not use_gram
+    fused = spec.largest_kernel(batch_size) < config.FUSED_MAX_WORK and not use_gram
     layout = "stacked" if fused else "flat"
     seed, step, have_A0 = np.uint64(seed), int(step), static and ws.batch_ready == layout
     if fused:

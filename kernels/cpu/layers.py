@@ -19,7 +19,7 @@ from ._jit import jit, serial_and_parallel
 # call per column cost the W1 output pass 4.2 us per step instead of 1.5 us.
 _S = scalar.compiled(lambda fn: jit(fn, inline="always"))
 activation_value, activation_grad = _S.activation_value, _S.activation_grad
-sigmoid_of = _S.sigmoid_of
+sigmoid_of, layer_stream = _S.sigmoid_of, _S.layer_stream
 softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments
 
 #: How a kernel gets its matrix product: explicit loops, BLAS, or already done by the caller

@@ -22,7 +22,7 @@ from .. import hashing
 from ._jit import jit
 from .elementary import exp_nonpositive, log1p_unit
 from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, activation_grad, activation_value,
-                     output_column, sigmoid_of)
+                     layer_stream, output_column, sigmoid_of)
 from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
@@ -39,9 +39,7 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     L = sizes.size - 1
     squares = 0.0
     for l in range(1, L + 1):
-        n, k, w0 = sizes[l], sizes[l - 1], offsets[l - 1]
-        keep = keeps[l] if dropout else 1.0
-        key = hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(l))
+        n, k, w0, keep, key = layer_stream(sizes, offsets, keeps, dropout, seed, step, l)
         for i in range(n):
             for j in range(mb):
                 Z[l, i, j] = 0

@@ -5,7 +5,8 @@ formulas); the ops take and return host arrays. Training goes through `make_trai
 whose `DeviceTrainer` keeps parameters, optimizer state, activations and gradients on the
 device for the whole fit, copies the data set there once when it fits (else streams each
 mini-batch), gathers mini-batches on the device, and synchronises with the host once per
-call, to read the epochs' losses.
+call, to read the epochs' losses. Small networks train in a single launch per call, of
+`train_small`; the others launch the layer kernels step by step.
 
 numba-cuda is an optional extra, imported only when this backend is used.
 """
@@ -65,10 +66,12 @@ def _grid2(rows, cols):
 
 @contextlib.contextmanager
 def _quiet():
-    """The dropout hash relies on uint64 wrap-around, which the simulator runs on NumPy
-    scalars in one Python thread per CUDA thread (where NumPy's errstate does not reach)."""
-    with np.errstate(over="ignore"), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+    """The dropout hash relies on uint64 wrap-around, and a diverging fit computes with
+    infinities and NaNs until it stops; the simulator runs both on NumPy scalars in one
+    Python thread per CUDA thread (where NumPy's errstate does not reach)."""
+    with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+        for message in ("overflow encountered", "invalid value encountered"):
+            warnings.filterwarnings("ignore", message, RuntimeWarning)
         yield
 
 
@@ -462,12 +465,24 @@ class DeviceTrainer(DeviceNetwork):
             A0.copy_to_device(np.ascontiguousarray(self.X[idx].T))
             Y.copy_to_device(np.ascontiguousarray(self.Y[idx].T))
 
-    def run(self, perms, lrs):
-        """Train len(lrs) epochs; one device-to-host copy, of the losses, at the end."""
-        spec, opt = self.spec, self.opt
-        losses = self.cuda.to_device(np.zeros(len(lrs)))
+    def _optimizer_states(self):
+        opt = self.opt
         v = self.states[0] if opt.name in ("momentum", "adam") else self.theta[:0]
         s = self.states[-1] if opt.name in ("rmsprop", "adam") else self.theta[:0]
+        return v, s
+
+    def run(self, perms, lrs):
+        """Train len(lrs) epochs; one device-to-host copy, of the losses, at the end.
+
+        A small network (every kernel of a step below ``config.FUSED_MAX_WORK``, as on the
+        CPU) with its data set on the device trains in one launch of `train_small` per
+        call; other networks launch the layer kernels step by step.
+        """
+        if self.resident and self.spec.largest_kernel(self.batch_size) < config.FUSED_MAX_WORK:
+            return self._run_fused(perms, lrs)
+        spec, opt = self.spec, self.opt
+        losses = self.cuda.to_device(np.zeros(len(lrs)))
+        v, s = self._optimizer_states()
         code = OPTIMIZER_CODES[opt.name]
         dropout = spec.uses_dropout
         static = self.batch_size >= self.m and bool(np.all(perms == np.arange(self.m)))
@@ -487,6 +502,30 @@ class DeviceTrainer(DeviceNetwork):
                     self.K.optimizer_step[update_grid](
                         self.theta, self.grad, v, s, self.flag, code,
                         *_optimizer_scalars(self.dtype, opt, lr, self.step))
+        return losses.copy_to_host()
+
+    def _run_fused(self, perms, lrs):
+        spec, opt, cap = self.spec, self.opt, self.capacity
+        rows = sum(spec.sizes[1:])
+        losses = self.cuda.to_device(np.zeros(len(lrs)))
+        v, s = self._optimizer_states()
+        if not hasattr(self, "_costs"):
+            self._costs = self.cuda.device_array(cap, np.float64)
+            self._keeps = self.cuda.to_device(np.asarray(spec.keep_probs, np.float64))
+        beta = opt.beta1 if opt.name == "adam" else opt.beta
+        threads = max(1, min(self.batch_size, int(config.THREADS_PER_BLOCK)))
+        with _quiet():
+            self.K.train_small[1, threads](
+                self.theta, v, s, self.X, self.Y, _dev(np.asarray(perms, np.int64)),
+                _dev(np.asarray(lrs, np.float64)), self.sizes, self.offsets, self._keeps,
+                ACTIVATION_CODES[spec.activation], ACTIVATION_CODES[spec.output],
+                float(spec.slope), float(spec.l2), OPTIMIZER_CODES[opt.name], float(beta),
+                float(opt.beta2), float(opt.epsilon), self.batch_size, np.uint64(self.seed),
+                self.step, self.A0.reshape(spec.sizes[0], cap),
+                self.Yb.reshape(spec.sizes[-1], cap), self.Z.reshape(rows, cap),
+                self.A.reshape(rows, cap), self.D.reshape(rows, cap), self.dZ.reshape(rows, cap),
+                self._costs, self.grad, losses, self.flag)
+        self.step += self.steps_per_epoch * len(lrs)
         return losses.copy_to_host()
 
     def get_theta(self):

@@ -20,6 +20,7 @@ from ..scalar import SOFTMAX
 _S = scalar.compiled(cuda.jit(device=True))
 activation_value, activation_grad = _S.activation_value, _S.activation_grad
 softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments
+layer_stream = _S.layer_stream
 
 GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
 
@@ -191,25 +192,157 @@ def build(dtype, tile, tpb):
             if not math.isfinite(x[i]):
                 cuda.atomic.max(flag, 0, 1)
 
+    def _update_one(theta, grad, v, s, i, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
+        """Parameter i's step of gd, momentum, rmsprop or adam."""
+        g = grad[i]
+        if code == GD:
+            theta[i] -= lr * g
+        elif code == MOMENTUM:
+            v[i] = b1 * v[i] + c1 * g
+            theta[i] -= lr * v[i]
+        elif code == RMSPROP:
+            s[i] = b2 * s[i] + c2 * g * g
+            theta[i] -= lr * g / (math.sqrt(s[i]) + eps)
+        else:
+            v[i] = b1 * v[i] + c1 * g
+            s[i] = b2 * s[i] + c2 * g * g
+            theta[i] -= lr * (v[i] / bc1) / (math.sqrt(s[i] / bc2) + eps)
+
+    update_one = cuda.jit(device=True)(_update_one)
+
     def optimizer_step(theta, grad, v, s, flag, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
         """One in-place step of gd, momentum, rmsprop or adam over the flat parameters;
         nothing when flag[0] is raised (a cost or gradient was not finite)."""
         if flag[0] != 0:
             return
         for i in range(cuda.grid(1), theta.size, cuda.gridsize(1)):
-            g = grad[i]
-            if code == GD:
-                theta[i] -= lr * g
-            elif code == MOMENTUM:
-                v[i] = b1 * v[i] + c1 * g
-                theta[i] -= lr * v[i]
-            elif code == RMSPROP:
-                s[i] = b2 * s[i] + c2 * g * g
-                theta[i] -= lr * g / (math.sqrt(s[i]) + eps)
-            else:
-                v[i] = b1 * v[i] + c1 * g
-                s[i] = b2 * s[i] + c2 * g * g
-                theta[i] -= lr * (v[i] / bc1) / (math.sqrt(s[i] / bc2) + eps)
+            update_one(theta, grad, v, s, i, code, lr, b1, c1, b2, c2, eps, bc1, bc2)
+
+    def _example_pass(theta, X0, Yb, Z, A, D, dZ, sizes, offsets, keeps, act, out, slope,
+                      seed, step, dropout, j, costs):
+        """Forward pass, cost and backward pass of example j of a mini-batch (n_0, mb) in X0:
+        its columns of the stacked Z, A, D, dZ (layer l in the rows from n_1 + ... +
+        n_{l-1}), and its cost in costs[j]. dZ of layer 1 is the last one filled."""
+        L = sizes.size - 1
+        row = 0
+        for l in range(1, L + 1):
+            n, k, w0, keep, key = layer_stream(sizes, offsets, keeps, dropout, seed, step, l)
+            for i in range(n):
+                z = theta[w0] * 0
+                for c in range(k):
+                    z += theta[w0 + i * k + c] * (X0[c, j] if l == 1 else A[row - k + c, j])
+                z += theta[w0 + n * k + i]
+                Z[row + i, j] = z
+                if l < L:
+                    a = activation_value(z, act, slope)
+                    if keep < 1.0:
+                        d = keep_bit(key, i, j, keep)
+                        D[row + i, j] = d
+                        a = a / keep if d else a * 0
+                    A[row + i, j] = a
+            row += n
+        row -= sizes[L]
+        costs[j] = output_column(Z[row:], A[row:], Yb, j, out)
+        for i in range(sizes[L]):
+            dZ[row + i, j] = A[row + i, j] - Yb[i, j]
+        for l in range(L, 1, -1):
+            n, k, w0 = sizes[l], sizes[l - 1], offsets[l - 1]
+            keep = keeps[l - 1] if dropout else 1.0
+            for c in range(k):
+                acc = theta[w0] * 0
+                for i in range(n):
+                    acc += theta[w0 + i * k + c] * dZ[row + i, j]
+                if keep < 1.0:
+                    acc = acc * D[row - k + c, j] / keep
+                dZ[row - k + c, j] = activation_grad(acc, Z[row - k + c, j], act, slope)
+            row -= k
+
+    example_pass = cuda.jit(device=True)(_example_pass)
+
+    def _parameter_gradient(theta, X0, A, dZ, sizes, offsets, l2, mb, p):
+        """dJ/dtheta[p] over the mb examples: dZ A_prev^T / m + (l2 / m) W for a weight,
+        the sum of dZ / m for a bias."""
+        l, row = 1, 0
+        while p >= offsets[l]:
+            row += sizes[l]
+            l += 1
+        n, k = sizes[l], sizes[l - 1]
+        q = p - offsets[l - 1]
+        total = theta[p] * 0
+        if q < n * k:
+            i, c = q // k, q % k
+            for j in range(mb):
+                total += dZ[row + i, j] * (X0[c, j] if l == 1 else A[row - k + c, j])
+            return total / mb + (l2 / mb) * theta[p]
+        for j in range(mb):
+            total += dZ[row + q - n * k, j]
+        return total / mb
+
+    parameter_gradient = cuda.jit(device=True)(_parameter_gradient)
+
+    def train_small(theta, v, s, X, Y, perms, lrs, sizes, offsets, keeps, act, out, slope, l2,
+                    code, beta, beta2, eps, batch, seed, step, X0, Yb, Z, A, D, dZ, costs, grad,
+                    losses, flag):
+        """Epochs of mini-batch training of a small network in one block: one launch a call.
+
+        Thread t gathers and runs examples t, t + blockDim, ... of each mini-batch through
+        the forward and backward passes (`example_pass`), then computes the gradient of
+        parameters t, t + blockDim, ... and steps them; three barriers a step, and thread 0
+        sums the cost in a fixed order. Training stops before the first step whose cost or
+        gradient is not finite: flag[0] = 1 and that epoch's and later losses are NaN.
+        beta is beta1 for adam.
+        """
+        t, nt = cuda.threadIdx.x, cuda.blockDim.x
+        m, L = X.shape[0], sizes.size - 1
+        dropout = False
+        for l in range(L + 1):
+            dropout = dropout or keeps[l] < 1.0
+        for e in range(lrs.size):
+            for start in range(0, m, batch):
+                mb = min(batch, m - start)
+                step += 1
+                for j in range(t, mb, nt):
+                    r = perms[e, start + j]
+                    for c in range(sizes[0]):
+                        X0[c, j] = X[r, c]
+                    for c in range(sizes[L]):
+                        Yb[c, j] = Y[r, c]
+                    example_pass(theta, X0, Yb, Z, A, D, dZ, sizes, offsets, keeps, act, out,
+                                 slope, seed, step, dropout, j, costs)
+                cuda.syncthreads()
+                bad = 0
+                for p in range(t, theta.size, nt):
+                    grad[p] = parameter_gradient(theta, X0, A, dZ, sizes, offsets, l2, mb, p)
+                    if not math.isfinite(grad[p]):
+                        bad = 1
+                cost = 0.0
+                if t == 0:
+                    for j in range(mb):
+                        cost += costs[j]
+                    cost /= mb
+                    if l2 != 0.0:
+                        squares = 0.0
+                        for l in range(1, L + 1):
+                            for q in range(sizes[l] * sizes[l - 1]):
+                                w = theta[offsets[l - 1] + q]
+                                squares += w * w
+                        cost += l2 / (2 * mb) * squares
+                    if not math.isfinite(cost):
+                        bad = 1
+                if cuda.syncthreads_or(bad):
+                    if t == 0:
+                        flag[0] = 1
+                        for q in range(e, lrs.size):
+                            losses[q] = math.nan
+                    return
+                if t == 0:
+                    losses[e] += cost * mb / m
+                b = nb_dtype(beta)
+                for p in range(t, theta.size, nt):
+                    update_one(theta, grad, v, s, p, code, nb_dtype(lrs[e]), b, nb_dtype(1 - beta),
+                               nb_dtype(beta2), nb_dtype(1 - beta2), nb_dtype(eps),
+                               nb_dtype(1 - beta ** step), nb_dtype(1 - beta2 ** step))
+                cuda.syncthreads()
 
     def gather(X, idx, start, out):
         """out[r, j] = X[idx[start + j], r]: a mini-batch in course layout."""
@@ -274,7 +407,7 @@ def build(dtype, tile, tpb):
     sources = dict(forward=forward, weight_grads=weight_grads, backprop=backprop,
                    output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
                    check_finite=check_finite,
-                   optimizer_step=optimizer_step, gather=gather, activate=activate,
+                   optimizer_step=optimizer_step, train_small=train_small, gather=gather, activate=activate,
                    derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
                    moments=moments, standardize=standardize)
     namespace = SimpleNamespace(tile=T, tpb=tpb, sources=sources)
@@ -298,6 +431,9 @@ def signatures(dtype):
         "add_loss": (F64, int64, F64, int64, int64, float64, float64, F64, int64, int32[::1]),
         "check_finite": (V, int32[::1]),
         "optimizer_step": (V, V, V, V, int32[::1], int64) + (f,) * 8,
+        "train_small": (V, V, V, M, M, int64[:, ::1], F64, I64, I64, F64, int64, int64, float64,
+                        float64, int64, float64, float64, float64, int64, uint64, int64, M, M, M,
+                        M, U8, M, F64, V, F64, int32[::1]),
         "gather": (M, I64, int64, M),
         "activate": (M, M, int64, float64),
         "derivative": (M, M, M, int64, float64),
