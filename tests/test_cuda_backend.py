@@ -179,6 +179,19 @@ def test_divergence_stops_where_numpy_stops(monkeypatch, loop):
         np.testing.assert_allclose(bb, ba, rtol=1e-8)
 
 
+def test_warmup_runs_both_training_loops(gpu, monkeypatch):
+    from kernels import config
+    fused, runs = [], []
+    run_fused, run = gpu.DeviceTrainer._run_fused, gpu.DeviceTrainer.run
+    monkeypatch.setattr(gpu.DeviceTrainer, "_run_fused",
+                        lambda self, *a: fused.append(1) or run_fused(self, *a))
+    monkeypatch.setattr(gpu.DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
+    before = config.FUSED_MAX_WORK
+    gpu.warmup("float32")
+    assert len(runs) == 2 * len(fused) > 0
+    assert config.FUSED_MAX_WORK == before
+
+
 def test_missing_gpu_message(monkeypatch):
     import kernels.cuda as gpu
     from numba import cuda

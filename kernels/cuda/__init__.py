@@ -92,9 +92,16 @@ def num_threads(n):
 def warmup(dtype="float64"):
     """Compile every kernel a fit uses for `dtype` (each compiles at its first launch)."""
     from ..warmup import cases
-    for theta, states, X, Y, spec, opt in cases(dtype):
-        train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
-        network_output(theta, np.ascontiguousarray(X.T), spec)
+    saved = config.FUSED_MAX_WORK
+    try:
+        for fused_max in (1 << 62, 0):  # the one-launch loop of small networks, the layer kernels
+            config.FUSED_MAX_WORK = fused_max
+            for theta, states, X, Y, spec, opt in cases(dtype):
+                train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1,
+                             0)
+                network_output(theta, np.ascontiguousarray(X.T), spec)
+    finally:
+        config.FUSED_MAX_WORK = saved
 
 
 # ---------------------------------------------------------------------- ops
