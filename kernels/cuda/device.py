@@ -406,8 +406,8 @@ def build(dtype, tile, tpb):
 
     sources = dict(forward=forward, weight_grads=weight_grads, backprop=backprop,
                    output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
-                   check_finite=check_finite,
-                   optimizer_step=optimizer_step, train_small=train_small, gather=gather, activate=activate,
+                   check_finite=check_finite, optimizer_step=optimizer_step,
+                   train_small=train_small, gather=gather, activate=activate,
                    derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
                    moments=moments, standardize=standardize)
     namespace = SimpleNamespace(tile=T, tpb=tpb, sources=sources)
