@@ -138,6 +138,22 @@ def test_training_matches_reference(monkeypatch, loop, cls, kw, y_kind):
                                rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("loop", ["fused", "layers"])
+def test_float32_training_tracks_reference(monkeypatch, loop):
+    from kernels import config
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(20, 3)).astype(np.float32)
+    params = dict(hidden_layer_sizes=(5, 3), epochs=2, batch_size=8, learning_rate=0.01,
+                  random_state=7, optimizer="adam", keep_prob=0.8, dtype="float32")
+    a = nn.DeepNeuralNetwork(backend="numpy", **params).fit(X, X[:, 0] > 0)
+    b = nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, X[:, 0] > 0)
+    for (Wa, ba), (Wb, bb) in zip(a.params_, b.params_):
+        assert Wb.dtype == np.float32
+        np.testing.assert_allclose(Wb, Wa, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(bb, ba, rtol=1e-5, atol=1e-6)
+
+
 def test_streamed_batches_match_resident(gpu, monkeypatch):
     from kernels import config
     monkeypatch.setattr(config, "FUSED_MAX_WORK", 0)  # streaming runs the layer kernels
