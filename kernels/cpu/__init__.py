@@ -114,8 +114,8 @@ def linear_forward(W, b, A_prev, activation, slope=0.01):
     A = np.empty((n, m), W.dtype)
     work = n * k * m
     run = _pick(K, "forward", work)
-    run(W, b, np.ascontiguousarray(A_prev), Z, A, _NO_MASK, _code(activation), float(slope),
-        1.0, np.uint64(0), _product(work))
+    run(W, b, np.ascontiguousarray(A_prev), False, Z, A, _NO_MASK, _code(activation),
+        float(slope), 1.0, np.uint64(0), _product(work))
     return Z, A
 
 
@@ -127,7 +127,7 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     blas = _product(work)
     dZ, A_prev = np.ascontiguousarray(dZ), np.ascontiguousarray(A_prev)
     _pick(K, "weight_grads", work)(
-        dZ, A_prev, W, float(l2), dW, db, blas, row_ok)
+        dZ, A_prev, False, W, float(l2), dW, db, blas, row_ok)
     dA_prev = None
     if need_dA_prev:
         dA_prev = np.empty((k, m), W.dtype)
@@ -232,19 +232,20 @@ def standardize(X, mean, std):
 
 # ----------------------------------------------------------- whole network
 def _chunks(X):
+    """(start, X0): column chunks of X (n_0, m), each as sample-major rows (mb, n_0)."""
     m = X.shape[1]
     for start in range(0, m, _CHUNK):
-        yield start, np.ascontiguousarray(X[:, start:start + _CHUNK])
+        yield start, np.ascontiguousarray(X[:, start:start + _CHUNK].T)
 
 
 def network_output(theta, X, spec):
     net, launch = _net(spec), _launch()
     out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
-    for start, A0 in _chunks(X):
-        mb = A0.shape[1]
+    for start, X0 in _chunks(X):
+        mb = X0.shape[0]
         run = _network_pass_serial if _small(spec, mb) else _network_pass
-        run(theta, theta, A0, A0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
+        run(theta, theta, X0, X0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
         AL = ws.A[(sum(spec.sizes[1:-1])) * mb:][:spec.sizes[-1] * mb]
         out[:, start:start + mb] = AL.reshape(spec.sizes[-1], mb)
     return out
@@ -255,22 +256,23 @@ def network_cost(theta, X, Y, spec):
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     data_only = net[:6] + (0.0,)
     total = 0.0
-    for start, A0 in _chunks(X):
-        Yc = np.ascontiguousarray(Y[:, start:start + A0.shape[1]])
-        run = _network_pass_serial if _small(spec, A0.shape[1]) else _network_pass
-        total += run(theta, theta, A0, Yc, data_only, ws.buffers(), np.uint64(0), 0, False,
-                     launch, 1) * A0.shape[1]
+    for start, X0 in _chunks(X):
+        mb = X0.shape[0]
+        Yc = np.ascontiguousarray(Y[:, start:start + mb])
+        run = _network_pass_serial if _small(spec, mb) else _network_pass
+        total += run(theta, theta, X0, Yc, data_only, ws.buffers(), np.uint64(0), 0, False,
+                     launch, 1) * mb
     m = X.shape[1]
     return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
 
 
 def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
-    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-    ws = Workspace(spec.sizes, X.shape[1], theta.dtype, 0)
+    X0, Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y)
+    ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
-    run = _network_pass_serial if _small(spec, X.shape[1]) else _network_pass
-    cost = run(theta, grad, X, Y, _net(spec), ws.buffers(),
+    run = _network_pass_serial if _small(spec, X0.shape[0]) else _network_pass
+    cost = run(theta, grad, X0, Y, _net(spec), ws.buffers(),
                np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
     return float(cost), grad
 
@@ -326,7 +328,7 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
                           step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
     else:
         _train_loop(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
-                    ws.buffers(), ws.A0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram,
+                    ws.buffers(), ws.X0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram,
                     ws.gram_ready, have_A0)
     ws.gram_ready = ws.gram_ready or use_gram
     ws.batch_ready = layout if static else None

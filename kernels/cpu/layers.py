@@ -6,6 +6,11 @@ Matrix products run as explicit loops, or through BLAS (``np.dot`` into a preall
 output) by the ``product`` mode; either way one fused epilogue pass per block then adds
 the bias, applies the activation and dropout, or the dropout mask and activation
 derivative on the way back.
+
+The input of the first layer may come sample-major, A_prev^T of shape (m, n_0) with one
+example per row (``a_rows``): a mini-batch is then gathered by copying whole rows of the
+data set, and BLAS reads the transpose for free, where a feature-major gather would
+transpose every mini-batch (measured on W3: 0.16 ms a step instead of 0.9 ms).
 """
 
 import numpy as np
@@ -145,33 +150,73 @@ def product_block(M, transposed, B, C, j0, j1):
                         c_row[j] += a * b_row[j]
 
 
-def forward(W, b, A_prev, Z, A, D, code, slope, keep, key, product):
+@jit
+def product_block_rows(M, Bt, C, j0, j1):
+    """C[:, j0:j1] = M Bt[j0:j1]^T for a right factor stored one column per row, Bt (m, k).
+
+    Each output column is four dot products at a time over contiguous rows of M and Bt,
+    reductions that LLVM vectorizes under the project's fast-math flags.
+    """
+    n = C.shape[0]
+    k = Bt.shape[1]
+    for j in range(j0, j1):
+        b_row = Bt[j]
+        for r0 in range(0, n - 3, 4):
+            m0, m1, m2, m3 = M[r0], M[r0 + 1], M[r0 + 2], M[r0 + 3]
+            s0 = s1 = s2 = s3 = b_row[0] * 0
+            for kk in range(k):
+                x = b_row[kk]
+                s0 += m0[kk] * x
+                s1 += m1[kk] * x
+                s2 += m2[kk] * x
+                s3 += m3[kk] * x
+            C[r0, j], C[r0 + 1, j], C[r0 + 2, j], C[r0 + 3, j] = s0, s1, s2, s3
+        for r in range(n - n % 4, n):
+            m_row = M[r]
+            acc = b_row[0] * 0
+            for kk in range(k):
+                acc += m_row[kk] * b_row[kk]
+            C[r, j] = acc
+
+
+def forward(W, b, A_prev, a_rows, Z, A, D, code, slope, keep, key, product):
     """Z = W A_prev + b, A = g(Z), then dropout: W (n, k), A_prev (k, m), Z, A, D (n, m).
 
-    product is LOOPS, BLAS or GIVEN (Z already holds W A_prev).
+    With a_rows, A_prev is given as its transpose, (m, k). product is LOOPS, BLAS or
+    GIVEN (Z already holds W A_prev).
     """
-    m = A_prev.shape[1]
+    m = A_prev.shape[0] if a_rows else A_prev.shape[1]
     if product == BLAS:
-        np.dot(W, A_prev, Z)
+        if a_rows:
+            np.dot(W, A_prev.T, Z)
+        else:
+            np.dot(W, A_prev, Z)
     for blk in prange(n_blocks(m)):
         j0 = blk * BLOCK
         j1 = min(m, j0 + BLOCK)
         if product == LOOPS:
-            product_block(W, False, A_prev, Z, j0, j1)
+            if a_rows:
+                product_block_rows(W, A_prev, Z, j0, j1)
+            else:
+                product_block(W, False, A_prev, Z, j0, j1)
         forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1)
 
 
-def weight_grads(dZ, A_prev, W, l2, dW, db, product, row_ok):
+def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
     """dW = dZ A_prev^T / m + (l2 / m) W and db = sum of dZ's rows / m; one row per iteration.
 
-    product is LOOPS, BLAS or GIVEN (db only; dW is set to zero). row_ok[i] becomes 1 when
-    row i of dW and db[i] are finite, else 0: a sum of x * 0 over the row, which is NaN as
-    soon as one x is not finite (fastmath keeps that, since nnan and ninf are off).
+    With a_rows, A_prev is given as its transpose, (m, k). product is LOOPS, BLAS or GIVEN
+    (db only; dW is set to zero). row_ok[i] becomes 1 when row i of dW and db[i] are
+    finite, else 0: a sum of x * 0 over the row, which is NaN as soon as one x is not
+    finite (fastmath keeps that, since nnan and ninf are off).
     """
     n, m = dZ.shape
-    k = A_prev.shape[0]
+    k = A_prev.shape[1] if a_rows else A_prev.shape[0]
     if product == BLAS:
-        np.dot(dZ, A_prev.T, dW)
+        if a_rows:
+            np.dot(dZ, A_prev, dW)
+        else:
+            np.dot(dZ, A_prev.T, dW)
     inv_m, decay = 1.0 / m, l2 / m
     for i in prange(n):
         dz_row = dZ[i]
@@ -185,6 +230,16 @@ def weight_grads(dZ, A_prev, W, l2, dW, db, product, row_ok):
             for kk in range(k):
                 dw_row[kk] = 0
         elif product == BLAS:
+            for kk in range(k):
+                dw_row[kk] = dw_row[kk] * inv_m + decay * w_row[kk]
+                probe += dw_row[kk] * 0
+        elif a_rows:
+            for kk in range(k):
+                dw_row[kk] = 0
+            for j in range(m):
+                d, a_row = dz_row[j], A_prev[j]
+                for kk in range(k):
+                    dw_row[kk] += d * a_row[kk]
             for kk in range(k):
                 dw_row[kk] = dw_row[kk] * inv_m + decay * w_row[kk]
                 probe += dw_row[kk] * 0

@@ -5,6 +5,11 @@ layer's W, b, dW, db and of its Z, A, dropout mask D and dZ for a mini-batch of 
 columns are built once per call into lists, so a training step neither allocates nor
 reshapes. Each layer's kernels run serially or in parallel, through loops or BLAS, by the
 thresholds in ``launch`` = (parallel_min_work, blas_min_work).
+
+The network's input is sample-major, X0 of shape (m, n_0), one example per row, as the
+user holds the data: a mini-batch is gathered by copying rows, and the first layer's
+kernels read it with ``a_rows`` (see ``layers.py``). Every later activation is
+feature-major, (n_l, m), in the course's layout.
 """
 import numpy as np
 
@@ -13,7 +18,7 @@ from ._jit import jit
 from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_parallel, backprop_serial, forward_parallel,
                      forward_serial, n_blocks, output_cost_parallel, output_cost_serial,
                      weight_grads_parallel, weight_grads_serial)
-from .updates import (ADAM, gather_columns_parallel, gather_columns_serial,
+from .updates import (ADAM, gather_columns_serial, gather_rows_parallel, gather_rows_serial,
                       optimizer_step_parallel, optimizer_step_serial,
                       sum_of_squares_parallel, sum_of_squares_serial)
 
@@ -29,14 +34,14 @@ class Workspace:
         self.dZ = np.empty(hidden_and_out, dtype)
         self.D = np.ones(hidden_and_out, np.uint8)
         self.partial = np.zeros(max(64, n_blocks(self.capacity)), np.float64)
-        self.A0 = np.empty(sizes[0] * self.capacity, dtype)
+        self.X0 = np.empty(self.capacity * sizes[0], dtype)
         self.Y = np.empty(sizes[-1] * self.capacity, dtype)
         self.grad = np.empty(n_params, dtype)
         self.hp = np.zeros(8, dtype)
         self.row_ok = np.ones(int(sum(sizes[1:])), np.float64)
         self.gram = None  # Gram-path buffers, made on first use; G stays valid for the fit
         self.gram_ready = False
-        # which buffers ("flat" A0, or "stacked" A[0]) hold the whole (static) data set
+        # which buffers ("flat" X0, or "stacked" A[0]) hold the whole (static) data set
         self.batch_ready = None
         self._stacked = None
 
@@ -101,9 +106,10 @@ def in_parallel(work, product, par_min):
 
 
 @jit
-def forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, activate_output,
+def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_output,
                  first_given=False):
-    """Fill Z, A (and D) of every layer for the columns of A0 (n_0, mb); return A_L.
+    """Fill Z, A (and D) of every layer for the examples in the rows of X0 (mb, n_0);
+    return A_L.
 
     Without activate_output the last layer gets Z only: `cost_of_output` then applies the
     output activation in the same pass as the cost. With first_given, Z_1 already holds
@@ -112,9 +118,9 @@ def forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, activate_o
     Zs, As, Ds, _ = views
     sizes, _, keeps, act, out, slope, _ = net
     par_min, blas_min = launch
-    mb = A0.shape[1]
+    mb = X0.shape[0]
     L = sizes.size - 1
-    A_prev = A0
+    A_prev = X0
     for l in range(1, L + 1):
         code = act if l < L else (out if activate_output else IDENTITY)
         keep = keeps[l] if dropout else 1.0
@@ -122,11 +128,11 @@ def forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, activate_o
         work = sizes[l] * sizes[l - 1] * mb
         product = GIVEN if first_given and l == 1 else product_mode(work, blas_min)
         if in_parallel(work, product_mode(work, blas_min), par_min):
-            forward_parallel(Ws[l - 1], bs[l - 1], A_prev, Zs[l - 1], As[l - 1], Ds[l - 1],
-                             code, slope, keep, key, product)
+            forward_parallel(Ws[l - 1], bs[l - 1], A_prev, l == 1, Zs[l - 1], As[l - 1],
+                             Ds[l - 1], code, slope, keep, key, product)
         else:
-            forward_serial(Ws[l - 1], bs[l - 1], A_prev, Zs[l - 1], As[l - 1], Ds[l - 1],
-                           code, slope, keep, key, product)
+            forward_serial(Ws[l - 1], bs[l - 1], A_prev, l == 1, Zs[l - 1], As[l - 1],
+                           Ds[l - 1], code, slope, keep, key, product)
         A_prev = As[l - 1]
     return A_prev
 
@@ -164,7 +170,7 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, launch, first_squares
 
 
 @jit
-def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, row_ok, first_given=False):
+def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, row_ok, first_given=False):
     """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1.
 
     With first_given, layer 1 gets db only and dW_1 = 0 (the Gram path updates W_1).
@@ -173,22 +179,22 @@ def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, row_ok, first_g
     Zs, As, Ds, dZs = views
     sizes, _, keeps, act, _, slope, l2 = net
     par_min, blas_min = launch
-    mb = A0.shape[1]
+    mb = X0.shape[0]
     row_start = 0
     for l in range(sizes.size - 1, 0, -1):
         rows = row_ok[row_start:row_start + sizes[l]]
         row_start += sizes[l]
-        A_prev = A0 if l == 1 else As[l - 2]
+        A_prev = X0 if l == 1 else As[l - 2]
         work = sizes[l] * sizes[l - 1] * mb
         product = product_mode(work, blas_min)
         grads_product = GIVEN if first_given and l == 1 else product
         parallel = in_parallel(work, product, par_min)
         if parallel:
-            weight_grads_parallel(dZs[l - 1], A_prev, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
-                                  grads_product, rows)
+            weight_grads_parallel(dZs[l - 1], A_prev, l == 1, Ws[l - 1], l2, dWs[l - 1],
+                                  dbs[l - 1], grads_product, rows)
         else:
-            weight_grads_serial(dZs[l - 1], A_prev, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
-                                grads_product, rows)
+            weight_grads_serial(dZs[l - 1], A_prev, l == 1, Ws[l - 1], l2, dWs[l - 1],
+                                dbs[l - 1], grads_product, rows)
         if l > 1:
             keep = keeps[l - 1] if dropout else 1.0
             if parallel:
@@ -204,20 +210,20 @@ def backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, row_ok, first_g
 
 
 @jit
-def network_pass(theta, grad, A0, Y, net, ws, seed, step, dropout, launch, mode):
-    """One pass on a batch held in A0 (n_0, m): mode 0 returns A_L (in the A buffer),
-    mode 1 the cost, mode 2 the cost with its gradient in `grad`."""
+def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, launch, mode):
+    """One pass on a batch held sample-major in X0 (m, n_0): mode 0 returns A_L (in the A
+    buffer), mode 1 the cost, mode 2 the cost with its gradient in `grad`."""
     sizes, offsets = net[0], net[1]
     Ws, bs = param_views(theta, sizes, offsets)
-    views = batch_views(ws, sizes, A0.shape[1], A0.shape[1])
+    views = batch_views(ws, sizes, X0.shape[0], X0.shape[0])
     if mode == 0:
-        forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, True)
+        forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, True)
         return 0.0
-    forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, False)
+    forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, False)
     cost = cost_of_output(Ws, Y, views, net, ws[4], mode == 2, launch)
     if mode == 2:
         dWs, dbs = param_views(grad, sizes, offsets)
-        backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, ws[5])
+        backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5])
     return cost
 
 
@@ -247,15 +253,17 @@ def frobenius(A, B):
 
 
 @jit
-def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A0buf, Ybuf,
+def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X0buf, Ybuf,
                grad, hp, losses, launch, static_batch, gram, have_G, have_A0):
     """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L) are sample-major.
+
+    Each mini-batch is gathered into X0buf as (mb, n_0) rows and into Ybuf as (n_L, mb).
 
     gram = (G, WA, U, P0, UG) switches on the Gram path for full-batch gradient descent
     with more features than examples (n_0 > m), when G has shape (m, m); pass (m', m')
     arrays with m' != m to switch it off. With have_G, G already holds A0^T A0 (from an
     earlier call of the same fit); with have_A0, a static full batch is already gathered.
-    Plain gradient descent changes W_1 only by
+    With A0 = X0^T, plain gradient descent changes W_1 only by
     r W_1 - (lr / m) dZ_1 A0^T with r = 1 - lr * l2 / m, so with G = A0^T A0 the product
     WA = W_1 A0 follows WA <- r WA - (lr / m) dZ_1 G: (n_1, m) x (m, m) work per step
     instead of two (n_1, n_0) x (n_0, m) products. W_1 = c W_1(0) - U A0^T is formed once,
@@ -283,13 +291,13 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
     use_gram = G.shape[0] == m and static_batch
     c, w0_squares = 1.0, 0.0
     if use_gram:
-        A0 = A0buf[:n0 * m].reshape((n0, m))
+        X0 = X0buf[:m * n0].reshape((m, n0))
         if not have_A0:
-            gather_columns_parallel(X, perms[0], 0, A0)
+            gather_rows_parallel(X, perms[0], 0, X0)
             gather_columns_serial(Y, perms[0], 0, Ybuf[:nL * m].reshape((nL, m)))
         if not have_G:
-            np.dot(A0.T, A0, G)
-        np.dot(Ws[0], A0, WA)
+            np.dot(X0, X0.T, G)
+        np.dot(Ws[0], X0.T, WA)
         P0[:, :] = WA
         U[:, :] = 0
         w0_squares = frobenius(Ws[0], Ws[0])
@@ -299,13 +307,13 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
             mb = min(batch, m - start)
             views = full_views if mb == batch else last_views
             step += 1
-            A0 = A0buf[:n0 * mb].reshape((n0, mb))
+            X0 = X0buf[:mb * n0].reshape((mb, n0))
             Yb = Ybuf[:nL * mb].reshape((nL, mb))
             if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):
                 if n0 * mb >= par_min:
-                    gather_columns_parallel(X, perms[e], start, A0)
+                    gather_rows_parallel(X, perms[e], start, X0)
                 else:
-                    gather_columns_serial(X, perms[e], start, A0)
+                    gather_rows_serial(X, perms[e], start, X0)
                 gather_columns_serial(Y, perms[e], start, Yb)
             first_squares = -1.0
             if use_gram:
@@ -314,9 +322,9 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
                     np.dot(U, G, UG)
                     first_squares = (c * c * w0_squares - 2 * c * frobenius(P0, U)
                                      + frobenius(UG, U))
-            forward_pass(Ws, bs, A0, views, net, seed, step, dropout, launch, False, use_gram)
+            forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, False, use_gram)
             cost = cost_of_output(Ws, Yb, views, net, ws[4], True, launch, first_squares)
-            finite = backward_pass(Ws, dWs, dbs, A0, views, net, dropout, launch, ws[5],
+            finite = backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5],
                                    use_gram)
             if not (np.isfinite(cost) and finite):
                 for k in range(e, lrs.size):
@@ -344,8 +352,8 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, A
             break
     if use_gram:
         W1 = Ws[0]
-        A0 = A0buf[:n0 * m].reshape((n0, m))
-        np.dot(U, A0.T, W1 if c == 0.0 else dWs[0])
+        X0 = X0buf[:m * n0].reshape((m, n0))
+        np.dot(U, X0, W1 if c == 0.0 else dWs[0])
         if c != 0.0:
             for i in range(W1.shape[0]):
                 for k in range(W1.shape[1]):

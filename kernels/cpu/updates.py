@@ -54,6 +54,16 @@ def gather_columns(X, idx, start, out):
                     out[r, j] = x_row[r]
 
 
+def gather_rows(X, idx, start, out):
+    """out[j] = X[idx[start + j]] for j < out.shape[0]: a sample-major mini-batch, whole
+    rows copied, one per iteration."""
+    n = out.shape[1]
+    for j in prange(out.shape[0]):
+        x_row, o_row = X[idx[start + j]], out[j]
+        for r in range(n):
+            o_row[r] = x_row[r]
+
+
 def sum_of_squares(x, partial):
     """Sum of x**2 over a flat array: chunk c adds into partial[c] alone, then a serial sum."""
     chunks = partial.size
@@ -101,6 +111,7 @@ def subtract(A, B, out):
 
 optimizer_step_serial, optimizer_step_parallel = serial_and_parallel(optimizer_step)
 gather_columns_serial, gather_columns_parallel = serial_and_parallel(gather_columns)
+gather_rows_serial, gather_rows_parallel = serial_and_parallel(gather_rows)
 sum_of_squares_serial, sum_of_squares_parallel = serial_and_parallel(sum_of_squares)
 standardize_fit_serial, standardize_fit_parallel = serial_and_parallel(standardize_fit)
 standardize_serial, standardize_parallel = serial_and_parallel(standardize)
