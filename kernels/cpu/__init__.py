@@ -328,8 +328,8 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
                           step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
     else:
         _train_loop(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
-                    ws.buffers(), ws.X0, ws.Y, ws.grad, ws.hp, losses, _launch(), static, gram,
-                    ws.gram_ready, have_A0)
+                    ws.buffers(), ws.X0(not static), ws.Y, ws.grad, ws.hp, losses, _launch(),
+                    static, gram, ws.gram_ready, have_A0)
     ws.gram_ready = ws.gram_ready or use_gram
     ws.batch_ready = layout if static else None
     return losses

@@ -34,7 +34,8 @@ class Workspace:
         self.dZ = np.empty(hidden_and_out, dtype)
         self.D = np.ones(hidden_and_out, np.uint8)
         self.partial = np.zeros(max(64, n_blocks(self.capacity)), np.float64)
-        self.X0 = np.empty(self.capacity * sizes[0], dtype)
+        self._X0 = None
+        self._x0_size = self.capacity * int(sizes[0])
         self.Y = np.empty(sizes[-1] * self.capacity, dtype)
         self.grad = np.empty(n_params, dtype)
         self.hp = np.zeros(8, dtype)
@@ -47,6 +48,15 @@ class Workspace:
 
     def buffers(self):
         return self.Z, self.A, self.D, self.dZ, self.partial, self.row_ok
+
+    def X0(self, needed=True):
+        """The flat mini-batch buffer of (capacity, n_0) rows, made on first use; an empty
+        array when not `needed` (a static full batch, read from the data set itself)."""
+        if not needed:
+            return self.Z[:0]
+        if self._X0 is None:
+            self._X0 = np.empty(self._x0_size, self.Z.dtype)
+        return self._X0
 
     def stacked(self, sizes):
         """(A, Z, D, dZ) as (L + 1, n_max, capacity) buffers, A[0] for the mini-batch, and
@@ -258,11 +268,15 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
     """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L) are sample-major.
 
     Each mini-batch is gathered into X0buf as (mb, n_0) rows and into Ybuf as (n_L, mb).
+    With static_batch the whole data set is one batch in its own order (the caller checks
+    that perms is the identity): the first layer then reads X itself, and X0buf may be
+    empty.
 
     gram = (G, WA, U, P0, UG) switches on the Gram path for full-batch gradient descent
     with more features than examples (n_0 > m), when G has shape (m, m); pass (m', m')
     arrays with m' != m to switch it off. With have_G, G already holds A0^T A0 (from an
-    earlier call of the same fit); with have_A0, a static full batch is already gathered.
+    earlier call of the same fit); with have_A0, the targets of a static full batch are
+    already gathered into Ybuf.
     With A0 = X0^T, plain gradient descent changes W_1 only by
     r W_1 - (lr / m) dZ_1 A0^T with r = 1 - lr * l2 / m, so with G = A0^T A0 the product
     WA = W_1 A0 follows WA <- r WA - (lr / m) dZ_1 G: (n_1, m) x (m, m) work per step
@@ -291,9 +305,8 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
     use_gram = G.shape[0] == m and static_batch
     c, w0_squares = 1.0, 0.0
     if use_gram:
-        X0 = X0buf[:m * n0].reshape((m, n0))
+        X0 = X
         if not have_A0:
-            gather_rows_parallel(X, perms[0], 0, X0)
             gather_columns_serial(Y, perms[0], 0, Ybuf[:nL * m].reshape((nL, m)))
         if not have_G:
             np.dot(X0, X0.T, G)
@@ -307,13 +320,14 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
             mb = min(batch, m - start)
             views = full_views if mb == batch else last_views
             step += 1
-            X0 = X0buf[:mb * n0].reshape((mb, n0))
+            X0 = X if static_batch else X0buf[:mb * n0].reshape((mb, n0))
             Yb = Ybuf[:nL * mb].reshape((nL, mb))
-            if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):
+            if not static_batch:
                 if n0 * mb >= par_min:
                     gather_rows_parallel(X, perms[e], start, X0)
                 else:
                     gather_rows_serial(X, perms[e], start, X0)
+            if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):
                 gather_columns_serial(Y, perms[e], start, Yb)
             first_squares = -1.0
             if use_gram:
@@ -352,8 +366,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
             break
     if use_gram:
         W1 = Ws[0]
-        X0 = X0buf[:m * n0].reshape((m, n0))
-        np.dot(U, X0, W1 if c == 0.0 else dWs[0])
+        np.dot(U, X, W1 if c == 0.0 else dWs[0])
         if c != 0.0:
             for i in range(W1.shape[0]):
                 for k in range(W1.shape[1]):
