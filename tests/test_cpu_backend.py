@@ -76,6 +76,34 @@ def test_linear_ops_match_reference(path, threads, dtype, n, k, m):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n,k,m", SHAPES)
+def test_sample_major_input_matches_feature_major(path, threads, dtype, n, k, m):
+    """The first layer's kernels read A_prev^T (m, k) with a_rows exactly as they read
+    A_prev (k, m) without it."""
+    from kernels.cpu import layers as K
+    rng = np.random.default_rng(n * 7 + k * 3 + m)
+    W, b = rng.normal(size=(n, k)).astype(dtype), rng.normal(size=n).astype(dtype)
+    A_prev, dZ = rng.normal(size=(k, m)).astype(dtype), rng.normal(size=(n, m)).astype(dtype)
+    rows = np.ascontiguousarray(A_prev.T)
+    work = n * k * m
+    product = K.BLAS if work >= config.BLAS_MIN_WORK else K.LOOPS
+    kind = "parallel" if work >= config.PARALLEL_MIN_WORK else "serial"
+    forward, grads = getattr(K, f"forward_{kind}"), getattr(K, f"weight_grads_{kind}")
+    results = []
+    for A, a_rows in ((A_prev, False), (rows, True)):
+        Z, A_out = np.empty((n, m), dtype), np.empty((n, m), dtype)
+        forward(W, b, A, a_rows, Z, A_out, np.ones((1, 1), np.uint8), K.TANH, 0.0, 1.0,
+                np.uint64(0), product)
+        dW, db, ok = np.empty_like(W), np.empty(n, dtype), np.empty(n)
+        grads(dZ, A, a_rows, W, 0.3, dW, db, product, ok)
+        assert ok.all()
+        results.append((Z, A_out, dW, db))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+    np.testing.assert_allclose(results[1][0], W @ A_prev + b[:, None], **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_elementwise_ops_match_reference(threads, dtype):
     rng = np.random.default_rng(1)
     Z, dA = (rng.normal(size=(7, 67)) * 4).astype(dtype), rng.normal(size=(7, 67)).astype(dtype)
@@ -132,13 +160,14 @@ def test_optimizer_updates_match_reference(path, dtype, name):
 
 
 @pytest.mark.parametrize("output", ["sigmoid", "softmax", "identity"])
-def test_network_functions_match_reference(path, output):
+def test_network_functions_match_reference(training_path, output):
     rng = np.random.default_rng(4)
     n_out = 1 if output == "sigmoid" else 3
     spec = NetSpec((5, 7, 4, n_out), "tanh", output, l2=0.2, keep_probs=(1, 0.7, 0.9, 1))
     theta = rng.normal(size=spec.n_params)
     X = rng.normal(size=(5, 70))
     Y = np.eye(3)[:, rng.integers(0, 3, 70)] if output == "softmax" else rng.random((n_out, 70))
+    assert bool(cpu._fused_capacity(spec, 70)) == (training_path == "fused")
     np.testing.assert_allclose(cpu.network_output(theta, X, spec),
                                ref.network_output(theta, X, spec), rtol=1e-12, atol=1e-14)
     assert cpu.network_cost(theta, X, Y, spec) == pytest.approx(
@@ -209,6 +238,30 @@ def test_gram_path_matches_reference(l2, keep, hidden):
     assert cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 40)
     a, b = _train_pair(X, y, **kw)
     _assert_same_params(a, b, 1e-8)
+
+
+@pytest.mark.parametrize("layer_path", ["serial-loops", "parallel-blas"])
+@pytest.mark.parametrize("optimizer", ["adam", "gd"])
+def test_static_full_batch_reads_the_data_set_in_place(monkeypatch, layer_path, optimizer):
+    """A full batch in the data set's own order trains from X itself, through the layer
+    kernels and (for gd with more features than examples) the Gram path: equal to the
+    reference, and without a mini-batch buffer the size of the data set."""
+    _force(monkeypatch, layer_path)
+    rng = np.random.default_rng(11)
+    X = rng.random((30, 200))
+    y = (rng.random(30) > 0.5).astype(int)
+    a, b = _train_pair(X, y, hidden_layer_sizes=(6, 3), optimizer=optimizer, batch_size=None,
+                       shuffle=False, learning_rate=0.05, epochs=20, l2=0.2)
+    _assert_same_params(a, b, 1e-8)
+    spec = NetSpec((200, 6, 3, 1), l2=0.2)
+    theta = rng.normal(size=spec.n_params) * 0.1
+    states = (np.zeros_like(theta), np.zeros_like(theta))
+    trainer = cpu.make_trainer(theta, states, X, np.ones((30, 1)), spec, OptSpec(optimizer),
+                               30, 1)
+    trainer.run(np.arange(30)[None, :].repeat(3, axis=0), [0.05] * 3)
+    assert trainer.extra["ws"]._X0 is None
+    trainer.run(np.random.default_rng(0).permutation(30)[None, :], [0.05])
+    assert trainer.extra["ws"]._X0 is not None
 
 
 @pytest.mark.parametrize("loop", ["fused", "serial-loops", "parallel-loops"])

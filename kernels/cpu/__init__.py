@@ -27,6 +27,8 @@ from .network import Workspace  # noqa: E402
 from .network import network_pass as _network_pass  # noqa: E402
 from .network import network_pass_serial as _network_pass_serial  # noqa: E402
 from .network import train_loop as _train_loop  # noqa: E402
+from .small import gradient_small as _gradient_small  # noqa: E402
+from .small import output_small as _output_small  # noqa: E402
 from .small import train_loop_small as _train_loop_small  # noqa: E402
 
 name = "numba"
@@ -238,9 +240,31 @@ def _chunks(X):
         yield start, np.ascontiguousarray(X[:, start:start + _CHUNK].T)
 
 
+def _fused_capacity(spec, m):
+    """Columns per call of the fused network code (``small.py``) for m examples: at most
+    _CHUNK, halved until every kernel has less work than FUSED_MAX_WORK; 0 when even
+    16 columns are too many."""
+    capacity = min(m, _CHUNK)
+    while capacity > 16 and spec.largest_kernel(capacity) >= config.FUSED_MAX_WORK:
+        capacity = (capacity + 1) // 2
+    return capacity if spec.largest_kernel(capacity) < config.FUSED_MAX_WORK else 0
+
+
+def _fused_buffers(spec, capacity, dtype):
+    stack, Yb = Workspace(spec.sizes, capacity, dtype, 0).stacked(spec.sizes)
+    Yb[:] = 0
+    return stack, Yb
+
+
 def network_output(theta, X, spec):
-    net, launch = _net(spec), _launch()
     out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
+    capacity = _fused_capacity(spec, X.shape[1])
+    if capacity:
+        no_targets = np.zeros((spec.sizes[-1], 0), X.dtype)
+        _output_small(theta, np.ascontiguousarray(X), no_targets, _net(spec),
+                      *_fused_buffers(spec, capacity, theta.dtype), out)
+        return out
+    net, launch = _net(spec), _launch()
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
@@ -253,8 +277,15 @@ def network_output(theta, X, spec):
 
 def network_cost(theta, X, Y, spec):
     net, launch = _net(spec), _launch()
-    ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     data_only = net[:6] + (0.0,)
+    m = X.shape[1]
+    capacity = _fused_capacity(spec, m)
+    if capacity:
+        total = _output_small(theta, np.ascontiguousarray(X), np.ascontiguousarray(Y),
+                              data_only, *_fused_buffers(spec, capacity, theta.dtype),
+                              np.empty((spec.sizes[-1], m), theta.dtype))
+        return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
+    ws = Workspace(spec.sizes, min(m, _CHUNK), theta.dtype, 0)
     total = 0.0
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
@@ -267,10 +298,16 @@ def network_cost(theta, X, Y, spec):
 
 
 def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
-    X0, Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y)
-    ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
+    m = X.shape[1]
+    if _fused_capacity(spec, m) == m:
+        cost = _gradient_small(theta, grad, np.ascontiguousarray(X), np.ascontiguousarray(Y),
+                               _net(spec), *_fused_buffers(spec, m, theta.dtype),
+                               np.uint64(0 if seed is None else seed), int(step), dropout)
+        return float(cost), grad
+    X0, Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y)
+    ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
     run = _network_pass_serial if _small(spec, X0.shape[0]) else _network_pass
     cost = run(theta, grad, X0, Y, _net(spec), ws.buffers(),
                np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
@@ -344,13 +381,14 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
 
 
 def warmup(dtype="float64"):
-    """Compile (or load from the cache) every kernel a fit uses, for `dtype`: the fused
-    training loop with the serial network code, and the layer kernels' loop with the
-    parallel network code, with loop and BLAS products."""
+    """Compile (or load from the cache) every kernel a fit and a predict use, for `dtype`:
+    the fused network code of small networks, the serial layer kernels' network code with
+    loop products, and the layer kernels' loop with the parallel network code, with loop
+    and BLAS products."""
     from ..warmup import cases
     names = ("PARALLEL_MIN_WORK", "BLAS_MIN_WORK", "FUSED_MAX_WORK")
     for theta, states, X, Y, spec, opt in cases(dtype):
-        for limits in ((1 << 62, 1 << 62, 1 << 62), (0, 0, 0)):
+        for limits in ((1 << 62, 1 << 62, 1 << 62), (1 << 62, 1 << 62, 0), (0, 0, 0)):
             saved = [getattr(config, name) for name in names]
             for name, value in zip(names, limits):
                 setattr(config, name, value)
