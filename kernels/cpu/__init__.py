@@ -293,7 +293,6 @@ def network_cost(theta, X, Y, spec):
         run = _network_pass_serial if _small(spec, mb) else _network_pass
         total += run(theta, theta, X0, Yc, data_only, ws.buffers(), np.uint64(0), 0, False,
                      launch, 1) * mb
-    m = X.shape[1]
     return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
 
 
