@@ -26,6 +26,7 @@ from . import updates as U  # noqa: E402
 from .network import Workspace  # noqa: E402
 from .network import network_pass as _network_pass  # noqa: E402
 from .network import network_pass_serial as _network_pass_serial  # noqa: E402
+from .network import stacked_buffers as _stacked_buffers  # noqa: E402
 from .network import train_loop as _train_loop  # noqa: E402
 from .small import gradient_small as _gradient_small  # noqa: E402
 from .small import output_small as _output_small  # noqa: E402
@@ -251,9 +252,9 @@ def _fused_capacity(spec, m):
 
 
 def _fused_buffers(spec, capacity, dtype):
-    stack, Yb = Workspace(spec.sizes, capacity, dtype, 0).stacked(spec.sizes)
-    Yb[:] = 0
-    return stack, Yb
+    """The fused code's stacked buffers and a zero (n_L, capacity) target buffer."""
+    return (_stacked_buffers(spec.sizes, capacity, dtype),
+            np.zeros((spec.sizes[-1], capacity), dtype))
 
 
 def network_output(theta, X, spec):

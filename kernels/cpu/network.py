@@ -42,7 +42,8 @@ class Workspace:
         self.row_ok = np.ones(int(sum(sizes[1:])), np.float64)
         self.gram = None  # Gram-path buffers, made on first use; G stays valid for the fit
         self.gram_ready = False
-        # which buffers ("flat" X0, or "stacked" A[0]) hold the whole (static) data set
+        # which layout's buffers hold a static full batch: "flat" (its targets in Y; the
+        # inputs are read from the data set itself) or "stacked" (A[0] and Y)
         self.batch_ready = None
         self._stacked = None
 
@@ -62,12 +63,16 @@ class Workspace:
         """(A, Z, D, dZ) as (L + 1, n_max, capacity) buffers, A[0] for the mini-batch, and
         Y as (n_L, capacity): the layout of `small.train_loop_small`, made on first use."""
         if self._stacked is None:
-            shape = (len(sizes), max(sizes), self.capacity)
-            dtype = self.Z.dtype
-            self._stacked = ((np.zeros(shape, dtype), np.zeros(shape, dtype),
-                              np.ones(shape, np.uint8), np.zeros(shape, dtype)),
+            self._stacked = (stacked_buffers(sizes, self.capacity, self.Z.dtype),
                              self.Y.reshape(sizes[-1], self.capacity))
         return self._stacked
+
+
+def stacked_buffers(sizes, capacity, dtype):
+    """(A, Z, D, dZ) as (L + 1, n_max, capacity) arrays, layer l in slab l."""
+    shape = (len(sizes), max(sizes), capacity)
+    return (np.zeros(shape, dtype), np.zeros(shape, dtype), np.ones(shape, np.uint8),
+            np.zeros(shape, dtype))
 
 
 @jit

@@ -8,7 +8,7 @@ import numpy as np
 from numba import prange
 
 from .. import config
-from ._jit import serial_and_parallel
+from ._jit import jit, serial_and_parallel
 from .layers import row_moments
 
 BLOCK = config.COLUMN_BLOCK
@@ -110,7 +110,7 @@ def subtract(A, B, out):
 
 
 optimizer_step_serial, optimizer_step_parallel = serial_and_parallel(optimizer_step)
-gather_columns_serial, gather_columns_parallel = serial_and_parallel(gather_columns)
+gather_columns_serial = jit(gather_columns)  # small mini-batches and targets: serial only
 gather_rows_serial, gather_rows_parallel = serial_and_parallel(gather_rows)
 sum_of_squares_serial, sum_of_squares_parallel = serial_and_parallel(sum_of_squares)
 standardize_fit_serial, standardize_fit_parallel = serial_and_parallel(standardize_fit)
