@@ -1,12 +1,14 @@
 """Time the standard workloads W1 to W3 on every backend side by side, with PyTorch if installed.
 
-    python benchmarks/compare_backends.py [--size quick|full] [--repeats 5] [W1 W2 W3]
+    python benchmarks/compare_backends.py [--size quick|full] [--repeats 5] [--batch-size N]
+                                          [--backends numpy,numba,...] [W1 W2 W3]
 
 Each workload is fitted once per backend to warm up (compilation, caches), then the
 backends take turns, `repeats` rounds, so that noise on a shared machine hits them alike.
-It prints median seconds per fit, the speedup over numpy, and the peak memory a fit
-allocates beyond the data set, as a fraction of the data set (traced NumPy/Numba
-allocations; PyTorch's are not traced).
+It prints median seconds per fit, the speedup over the first backend that runs (numpy
+unless --backends leaves it out), and the peak host memory a fit allocates beyond the data
+set, as a fraction of the data set (traced NumPy/Numba allocations; PyTorch's and the
+GPU's are not traced).
 """
 import os
 
@@ -26,18 +28,25 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import cuda_available, estimator, workload  # noqa: E402
 
+BACKENDS = ["numpy", "numba", "cuda", "torch-cpu", "torch-cuda"]
 
-def torch_runner(name, device, size):
-    """A fit of the same network, optimizer, batch size and epochs written in PyTorch."""
+
+def torch_runner(name, device, size, **overrides):
+    """A fit of the same network, optimizer, batch size and epochs written in PyTorch.
+
+    Like a fit of the nn estimators, it starts from the NumPy arrays: on a GPU, copying the
+    data set to the device is part of the fit.
+    """
     import torch
     X, y, params = workload(name, size)
+    params.update(overrides)
     dtype = torch.float32 if params["dtype"] == "float32" else torch.float64
-    Xt = torch.as_tensor(X, dtype=dtype, device=device)
-    yt = torch.as_tensor(y, dtype=dtype, device=device)[:, None]
     m = len(X)
     batch = params["batch_size"] or m
 
     def fit():
+        Xt = torch.as_tensor(X, dtype=dtype, device=device)
+        yt = torch.as_tensor(y, dtype=dtype, device=device)[:, None]
         torch.manual_seed(0)
         sizes = (X.shape[1],) + params["hidden_layer_sizes"]
         layers = []
@@ -62,20 +71,23 @@ def torch_runner(name, device, size):
     return fit
 
 
-def runners(name, size):
+def runners(name, size, backends, **overrides):
+    """Fit functions by backend name, for the backends of `backends` that are here."""
     out = {}
     for backend in ["numpy", "numba"] + (["cuda"] if cuda_available() else []):
-        model, X, y = estimator(name, backend, size)
-        out[backend] = lambda model=model, X=X, y=y: model.fit(X, y)
+        if backend in backends:
+            model, X, y = estimator(name, backend, size)
+            model.set_params(**overrides)
+            out[backend] = lambda model=model, X=X, y=y: model.fit(X, y)
     try:
         import torch
     except ImportError:
         return out
-    torch.set_num_threads(torch.get_num_threads())
-    out["torch-cpu"] = torch_runner(name, "cpu", size)
-    if torch.cuda.is_available():
+    if "torch-cpu" in backends:
+        out["torch-cpu"] = torch_runner(name, "cpu", size, **overrides)
+    if "torch-cuda" in backends and torch.cuda.is_available():
         sync = torch.cuda.synchronize
-        fit = torch_runner(name, "cuda", size)
+        fit = torch_runner(name, "cuda", size, **overrides)
         out["torch-cuda"] = lambda: (fit(), sync())
     return out
 
@@ -94,10 +106,15 @@ def main():
     p.add_argument("workloads", nargs="*", default=["W1", "W2", "W3"])
     p.add_argument("--size", default="full", choices=["quick", "full"])
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--batch-size", type=int, help="override the workloads' mini-batch size")
+    p.add_argument("--backends", default=",".join(BACKENDS),
+                   help="comma-separated subset of " + ",".join(BACKENDS))
     args = p.parse_args()
-    print(f"{'workload':<9}{'backend':<12}{'median s':>10}{'vs numpy':>10}{'extra mem':>11}")
+    overrides = {} if args.batch_size is None else {"batch_size": args.batch_size}
+    backends = args.backends.split(",")
+    print(f"{'workload':<9}{'backend':<12}{'median s':>10}{'vs first':>10}{'extra mem':>11}")
     for name in args.workloads:
-        fits = runners(name, args.size)
+        fits = runners(name, args.size, backends, **overrides)
         X = workload(name, args.size)[0]
         for run in fits.values():
             run()
@@ -107,7 +124,7 @@ def main():
                 start = time.perf_counter()
                 run()
                 times[backend].append(time.perf_counter() - start)
-        base = statistics.median(times["numpy"])
+        base = statistics.median(times[next(iter(times))])
         for backend, ts in times.items():
             med = statistics.median(ts)
             mem = ("" if backend.startswith("torch")

@@ -58,5 +58,6 @@ def monkeypatch_cuda(monkeypatch):
     from kernels import config
     if not REAL_GPU:
         monkeypatch.setattr(config, "CUDA_TILE", 4)
+        monkeypatch.setattr(config, "CUDA_REG_TILE", 2)
         monkeypatch.setattr(config, "THREADS_PER_BLOCK", 8)
         monkeypatch.setattr(config, "CUDA_MAX_BLOCKS", 2)

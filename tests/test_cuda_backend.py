@@ -1,7 +1,8 @@
 """The CUDA backend against the NumPy reference.
 
-Here (no GPU) these run in Numba's CUDA simulator with 4x4 tiles, 8 threads per block and
-at most 2 blocks per grid dimension, so the multi-block and grid-stride paths run on small
+Here (no GPU) these run in Numba's CUDA simulator with blocks of 4x4 threads that compute
+2x2 product elements each, 8 threads per 1-D block and at most 2 blocks per grid
+dimension, so the multi-block and grid-stride paths run on small
 shapes. With NN_TEST_REAL_GPU=1 on a machine with a GPU the same tests run on the device,
 plus the `gpu`-marked ones. Tolerances: ops 1e-12 (float64) and 1e-5 (float32), trainings
 1e-8 after their epochs, dropout masks bit for bit.
@@ -32,11 +33,20 @@ def gpu():
     return gpu
 
 
+# (n, k, m): within one tile, across several tiles here, and across several on a real GPU
+SHAPES = [(5, 9, 11), (19, 13, 23)] + ([(130, 70, 200)] if REAL_GPU else [])
+
+
+@pytest.mark.parametrize("products", ["register-blocked", "one element per thread"])
+@pytest.mark.parametrize("n,k,m", SHAPES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_linear_ops(gpu, dtype):
+def test_linear_ops(gpu, monkeypatch, dtype, n, k, m, products):
+    from kernels import config
+    monkeypatch.setattr(config, "CUDA_REG_MIN_TILES_PER_SM",
+                        0 if products == "register-blocked" else float("inf"))
     rng = np.random.default_rng(0)
-    W, b = rng.normal(size=(5, 9)).astype(dtype), rng.normal(size=5).astype(dtype)
-    A_prev, dZ = rng.normal(size=(9, 11)).astype(dtype), rng.normal(size=(5, 11)).astype(dtype)
+    W, b = rng.normal(size=(n, k)).astype(dtype), rng.normal(size=n).astype(dtype)
+    A_prev, dZ = rng.normal(size=(k, m)).astype(dtype), rng.normal(size=(n, m)).astype(dtype)
     for act in ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]:
         for got, want in zip(gpu.linear_forward(W, b, A_prev, act, 0.1),
                              ref.linear_forward(W, b, A_prev, act, 0.1)):
@@ -202,10 +212,15 @@ def test_warmup_runs_both_training_loops(gpu, monkeypatch):
     monkeypatch.setattr(gpu.DeviceTrainer, "_run_fused",
                         lambda self, *a: fused.append(1) or run_fused(self, *a))
     monkeypatch.setattr(gpu.DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
-    before = config.FUSED_MAX_WORK
+    regs = []
+    product_kernels = gpu._product_kernels
+    monkeypatch.setattr(gpu, "_product_kernels",
+                        lambda *a: regs.append(product_kernels(*a).reg) or product_kernels(*a))
+    before = config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
     gpu.warmup("float32")
-    assert len(runs) == 2 * len(fused) > 0
-    assert config.FUSED_MAX_WORK == before
+    assert len(runs) == 3 * len(fused) > 0
+    assert set(regs) == {1, config.CUDA_REG_TILE}
+    assert (config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM) == before
 
 
 def test_missing_gpu_message(monkeypatch):
@@ -215,6 +230,33 @@ def test_missing_gpu_message(monkeypatch):
     with pytest.raises(RuntimeError, match='backend="numba".*NUMBA_ENABLE_CUDASIM'):
         nn.DeepNeuralNetwork(backend="cuda", epochs=1).fit(np.zeros((4, 2)), [0, 1, 0, 1])
     del gpu
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not REAL_GPU, reason="needs a real GPU (NN_TEST_REAL_GPU=1)")
+def test_graph_replays_equal_kernel_launches(gpu, monkeypatch):
+    """Steps replayed from captured CUDA graphs give bit for bit what launching each kernel
+    gives, across calls, a partial last batch, dropout and L2; the second call has more
+    epochs than the first, so the per-call buffers grow and the graphs are captured again."""
+    from kernels import config
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 0)
+    rng = np.random.default_rng(11)
+    X, Y = rng.normal(size=(50, 6)), (rng.random((50, 1)) > 0.5) * 1.0
+    spec = NetSpec((6, 16, 8, 1), keep_probs=(1, 0.8, 0.9, 1), l2=0.05)
+    theta = rng.normal(size=spec.n_params) * 0.3
+    calls = [np.stack([rng.permutation(50) for _ in range(n)]) for n in (1, 3)]
+    results = []
+    for graphs in (True, False):
+        trainer = gpu.make_trainer(theta.copy(), (theta * 0, theta * 0), X, Y, spec,
+                                   OptSpec("adam"), 16, 3)
+        trainer.use_graphs = graphs
+        losses = [trainer.run(perms, [0.01] * len(perms)) for perms in calls]
+        assert sorted(trainer._graphs) == ([(2, True), (16, True)] if graphs else [])
+        results.append((np.concatenate(losses), trainer.get_theta(), trainer.get_states()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    for a, b in zip(results[0][2], results[1][2]):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.gpu

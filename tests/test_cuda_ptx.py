@@ -26,7 +26,7 @@ if not cuda.is_available():
 from kernels.cuda.device import build, signatures
 count = expected = 0
 for dtype in (np.float32, np.float64):
-    kernels = build(dtype, 16, 128)
+    kernels = build(dtype, 16, 128, 4)
     sigs = signatures(dtype)
     assert set(sigs) == set(kernels.sources), set(sigs) ^ set(kernels.sources)
     expected += len(kernels.sources)

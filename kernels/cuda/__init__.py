@@ -43,15 +43,33 @@ def _simulated():
     return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
-@functools.lru_cache(maxsize=None)
-def _build(dtype, tile, tpb):
+@functools.cache
+def _build(dtype, tile, tpb, reg):
     from .device import build
-    return build(dtype, tile, tpb)
+    return build(dtype, tile, tpb, reg)
 
 
 def _kernels(dtype):
     _cuda()
-    return _build(np.dtype(dtype).name, int(config.CUDA_TILE), int(config.THREADS_PER_BLOCK))
+    return _build(np.dtype(dtype).name, int(config.CUDA_TILE), int(config.THREADS_PER_BLOCK),
+                  int(config.CUDA_REG_TILE))
+
+
+@functools.cache
+def _multiprocessors():
+    return getattr(_cuda().get_current_device(), "MULTIPROCESSOR_COUNT", 1)
+
+
+def _product_kernels(dtype, rows, cols):
+    """The kernels whose matrix products suit an output of rows x cols: register-blocked
+    (``config.CUDA_REG_TILE``) when that still gives every multiprocessor
+    ``config.CUDA_REG_MIN_TILES_PER_SM`` output tiles, one element per thread otherwise."""
+    reg, T = int(config.CUDA_REG_TILE), int(config.CUDA_TILE)
+    tiles = -(-rows // (T * reg)) * -(-cols // (T * reg))
+    if tiles < config.CUDA_REG_MIN_TILES_PER_SM * _multiprocessors():
+        reg = 1
+    _cuda()
+    return _build(np.dtype(dtype).name, T, int(config.THREADS_PER_BLOCK), reg)
 
 
 def _grid1(count):
@@ -59,19 +77,24 @@ def _grid1(count):
     return max(1, min(config.CUDA_MAX_BLOCKS, -(-count // tpb))), tpb
 
 
-def _grid2(rows, cols):
+def _grid2(rows, cols, per_thread=1):
+    """(grid, block) of a 2-D kernel over rows x cols, each of whose TILE x TILE threads
+    covers per_thread x per_thread elements."""
     T, cap = int(config.CUDA_TILE), min(65535, int(config.CUDA_MAX_BLOCKS))
-    return (max(1, min(cap, -(-cols // T))), max(1, min(cap, -(-rows // T)))), (T, T)
+    side = T * per_thread
+    return (max(1, min(cap, -(-cols // side))), max(1, min(cap, -(-rows // side)))), (T, T)
 
 
 @contextlib.contextmanager
 def _quiet():
     """The dropout hash relies on uint64 wrap-around, and a diverging fit computes with
     infinities and NaNs until it stops; the simulator runs both on NumPy scalars in one
-    Python thread per CUDA thread (where NumPy's errstate does not reach)."""
+    Python thread per CUDA thread (where NumPy's errstate does not reach). Numba warns of
+    every launch of fewer than 128 blocks, which the small layers of a network are."""
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         for message in ("overflow encountered", "invalid value encountered"):
             warnings.filterwarnings("ignore", message, RuntimeWarning)
+        warnings.filterwarnings("ignore", "Grid size .* under-utilization")
         yield
 
 
@@ -92,16 +115,17 @@ def num_threads(n):
 def warmup(dtype="float64"):
     """Compile every kernel a fit uses for `dtype` (each compiles at its first launch)."""
     from ..warmup import cases
-    saved = config.FUSED_MAX_WORK
+    saved = config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
+    # the one-launch loop of small networks; the layer kernels, with both kinds of products
+    regimes = ((1 << 62, saved[1]), (0, 0), (0, float("inf")))
     try:
-        for fused_max in (1 << 62, 0):  # the one-launch loop of small networks, the layer kernels
-            config.FUSED_MAX_WORK = fused_max
+        for config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM in regimes:
             for theta, states, X, Y, spec, opt in cases(dtype):
                 train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1,
                              0)
                 network_output(theta, np.ascontiguousarray(X.T), spec)
     finally:
-        config.FUSED_MAX_WORK = saved
+        config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM = saved
 
 
 # ---------------------------------------------------------------------- ops
@@ -124,37 +148,45 @@ def activation_backward(dA, Z, activation, slope=0.01):
     return dZ.copy_to_host()
 
 
-def _forward(K, W, b, A_prev, Z, A, D, code, slope, keep, key):
+def _ctl(step=0):
+    """A step-control array (see `device.STEP`) at optimizer step `step`, epoch 0."""
+    return _dev(np.array([step, 0, 0], np.int64))
+
+
+def _forward(W, b, A_prev, Z, A, D, code, slope, keep, seed, layer, ctl, stream=0):
     """Launch the fused linear forward; softmax runs as a second, column-wise kernel."""
     fused = IDENTITY if code == SOFTMAX else code
-    K.forward[_grid2(W.shape[0], A_prev.shape[1])](W, b, A_prev, Z, A, D, fused, slope, keep, key)
+    n, m = W.shape[0], A_prev.shape[1]
+    K = _product_kernels(W.dtype, n, m)
+    K.forward[_grid2(n, m, K.reg) + (stream,)](
+        W, b, A_prev, Z, A, D, fused, slope, keep, np.uint64(seed), np.uint64(layer), ctl)
     if code == SOFTMAX:
-        K.activate[_grid1(Z.shape[1])](Z, A, SOFTMAX, slope)
+        K.activate[_grid1(Z.shape[1]) + (stream,)](Z, A, SOFTMAX, slope)
 
 
 def linear_forward(W, b, A_prev, activation, slope=0.01):
-    K = _kernels(W.dtype)
     code = ACTIVATION_CODES[check_name(activation, ACTIVATION_CODES, "activation")]
     n, m = W.shape[0], A_prev.shape[1]
     Z, A = _empty((n, m), W.dtype), _empty((n, m), W.dtype)
     with _quiet():
-        _forward(K, _dev(W), _dev(b), _dev(A_prev), Z, A, _dev(np.ones((1, 1), np.uint8)), code,
-                 float(slope), 1.0, np.uint64(0))
+        _forward(_dev(W), _dev(b), _dev(A_prev), Z, A, _dev(np.ones((1, 1), np.uint8)), code,
+                 float(slope), 1.0, 0, 0, _ctl())
     return Z.copy_to_host(), A.copy_to_host()
 
 
 def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
-    K = _kernels(W.dtype)
     n, k = W.shape
     m = dZ.shape[1]
     d_dZ, d_W = _dev(dZ), _dev(W)
     dW, db = _empty((n, k), W.dtype), _empty(n, W.dtype)
-    K.weight_grads[_grid2(n, k + 1)](d_dZ, _dev(A_prev), d_W, float(l2), dW, db)
+    K = _product_kernels(W.dtype, n, k + 1)
+    K.weight_grads[_grid2(n, k + 1, K.reg)](d_dZ, _dev(A_prev), d_W, float(l2), dW, db)
     dA_prev = None
     if need_dA_prev:
         dA = _empty((k, m), W.dtype)
-        K.backprop[_grid2(k, m)](d_W, d_dZ, dA, dA, _dev(np.ones((1, 1), np.uint8)), 1.0,
-                                 IDENTITY, 0.0)
+        K = _product_kernels(W.dtype, k, m)
+        K.backprop[_grid2(k, m, K.reg)](d_W, d_dZ, dA, dA, _dev(np.ones((1, 1), np.uint8)), 1.0,
+                                        IDENTITY, 0.0)
         dA_prev = dA.copy_to_host()
     return dW.copy_to_host(), db.copy_to_host(), dA_prev
 
@@ -228,11 +260,10 @@ def dropout_backward(dA, D, keep_prob):
     return dropout_forward(dA, D, keep_prob)
 
 
-def _optimizer_scalars(dtype, opt, lr, step):
-    t = np.dtype(dtype).type
-    b = opt.beta1 if opt.name == "adam" else opt.beta
-    return (t(lr), t(b), t(1 - b), t(opt.beta2), t(1 - opt.beta2), t(opt.epsilon),
-            t(1 - opt.beta1 ** step), t(1 - opt.beta2 ** step))
+def _optimizer_constants(opt):
+    """(code, beta, beta2, epsilon) of `optimizer_step`: beta is beta1 for adam."""
+    beta = opt.beta1 if opt.name == "adam" else opt.beta
+    return OPTIMIZER_CODES[opt.name], float(beta), float(opt.beta2), float(opt.epsilon)
 
 
 def optimizer_update(theta, grad, states, lr, step, opt):
@@ -241,9 +272,10 @@ def optimizer_update(theta, grad, states, lr, step, opt):
     d_states = [_dev(s) for s in states]
     v = d_states[0] if opt.name in ("momentum", "adam") else d_theta[:0]
     s = d_states[-1] if opt.name in ("rmsprop", "adam") else d_theta[:0]
+    code, beta, beta2, eps = _optimizer_constants(opt)
     K.optimizer_step[_grid1(theta.size)](d_theta, _dev(grad), v, s, _dev(np.zeros(1, np.int32)),
-                                         OPTIMIZER_CODES[opt.name],
-                                         *_optimizer_scalars(theta.dtype, opt, lr, step))
+                                         code, _dev(np.array([lr], np.float64)), _ctl(step), beta,
+                                         beta2, eps)
     theta[...] = d_theta.copy_to_host()
     for host, dev in zip(states, d_states):
         host[...] = dev.copy_to_host()
@@ -285,7 +317,9 @@ class DeviceNetwork:
     """Parameters and work buffers of a network on the GPU, for batches of up to `capacity`.
 
     Every layer's Z, A, D and dZ for mb columns is a view into one flat device buffer, built
-    once per batch size (`views`), as on the CPU backend.
+    once per batch size (`views`), as on the CPU backend. Kernels launch on `stream` (0, the
+    default stream, unless a trainer sets its own) and read the optimizer step, the epoch
+    and the mini-batch position from the device array `ctl` (see `device.STEP`).
     """
 
     def __init__(self, theta, spec, capacity):
@@ -308,6 +342,8 @@ class DeviceNetwork:
         self.flag = self.cuda.to_device(np.zeros(1, np.int32))
         self.sizes = self.cuda.to_device(np.asarray(spec.sizes, np.int64))
         self.offsets = self.cuda.to_device(spec.offsets)
+        self.ctl = _ctl()
+        self.stream = 0
         self._views = {}
 
     def _params(self, flat):
@@ -317,6 +353,10 @@ class DeviceNetwork:
             Ws.append(flat[s:s + n * k].reshape(n, k))
             bs.append(flat[s + n * k:s + n * (k + 1)])
         return Ws, bs
+
+    def _on_stream(self, kernel, grid):
+        """kernel configured with launch dimensions `grid` on this network's stream."""
+        return kernel[tuple(grid) + (self.stream,)]
 
     def views(self, mb):
         """(A0, Y, Zs, As, Ds, dZs) for a batch of mb columns."""
@@ -333,7 +373,8 @@ class DeviceNetwork:
             self._views[mb] = out
         return self._views[mb]
 
-    def forward(self, views, seed, step, dropout, activate_output):
+    def forward(self, views, seed, dropout, activate_output):
+        """Forward pass; dropout (when asked) draws the streams of (seed, ctl's step, l)."""
         A0, _, Zs, As, Ds, _ = views
         spec, L = self.spec, self.spec.n_layers
         A_prev = A0
@@ -342,38 +383,42 @@ class DeviceNetwork:
             code = act if l < L else (ACTIVATION_CODES[spec.output] if activate_output
                                       else IDENTITY)
             keep = spec.keep_probs[l] if dropout else 1.0
-            _forward(self.K, self.Ws[l - 1], self.bs[l - 1], A_prev, Zs[l - 1], As[l - 1],
-                     Ds[l - 1], code, float(spec.slope), float(keep), _key(seed, step, l))
+            _forward(self.Ws[l - 1], self.bs[l - 1], A_prev, Zs[l - 1], As[l - 1],
+                     Ds[l - 1], code, float(spec.slope), float(keep), seed, l, self.ctl,
+                     self.stream)
             A_prev = As[l - 1]
 
-    def cost(self, views, want_delta, losses, epoch, weight, l2):
+    def cost(self, views, want_delta, losses, weight, l2):
         """Add weight * J (data term plus L2 with strength l2) of the last forward pass to
-        losses[epoch] on the device, applying the output activation on the way."""
+        losses[ctl's epoch] on the device, applying the output activation on the way."""
         _, Y, Zs, As, _, dZs = views
         grid = _grid1(Y.shape[1])
-        self.K.output_cost[grid](Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output],
-                                 self.partial, want_delta)
-        self._add_loss(grid[0], Y.shape[1], losses, epoch, weight, l2)
+        self._on_stream(self.K.output_cost, grid)(
+            Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output], self.partial,
+            want_delta)
+        self._add_loss(grid[0], Y.shape[1], losses, weight, l2)
 
-    def backward_with_cost(self, views, dropout, losses, epoch, weight):
+    def backward_with_cost(self, views, dropout, losses, weight):
         """Cost (with dZ_L), backward pass, then the finiteness check of the gradient, which
         raises the flag before add_loss reads it."""
         _, Y, Zs, As, _, dZs = views
         grid = _grid1(Y.shape[1])
-        self.K.output_cost[grid](Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output],
-                                 self.partial, True)
+        self._on_stream(self.K.output_cost, grid)(
+            Zs[-1], As[-1], Y, dZs[-1], ACTIVATION_CODES[self.spec.output], self.partial, True)
         self.backward(views, dropout)
-        self.K.check_finite[_grid1(self.spec.n_params)](self.grad, self.flag)
-        self._add_loss(grid[0], Y.shape[1], losses, epoch, weight, self.spec.l2)
+        self._on_stream(self.K.check_finite, _grid1(self.spec.n_params))(self.grad, self.flag)
+        self._add_loss(grid[0], Y.shape[1], losses, weight, self.spec.l2)
 
-    def _add_loss(self, n_partial, mb, losses, epoch, weight, l2):
+    def _add_loss(self, n_partial, mb, losses, weight, l2):
         n_squares = 0
         if l2 != 0.0:
             sq_grid = _grid1(max(W.size for W in self.Ws))
             n_squares = sq_grid[0]
-            self.K.sum_squares[sq_grid](self.theta, self.sizes, self.offsets, self.squares)
-        self.K.add_loss[1, 1](self.partial, n_partial, self.squares, n_squares, mb, float(l2),
-                              float(weight), losses, epoch, self.flag)
+            self._on_stream(self.K.sum_squares, sq_grid)(self.theta, self.sizes, self.offsets,
+                                                         self.squares)
+        self._on_stream(self.K.add_loss, (1, 1))(self.partial, n_partial, self.squares,
+                                                 n_squares, mb, float(l2), float(weight),
+                                                 losses, self.ctl, self.flag)
 
     def backward(self, views, dropout):
         A0, _, Zs, As, Ds, dZs = views
@@ -382,11 +427,14 @@ class DeviceNetwork:
         for l in range(spec.n_layers, 0, -1):
             A_prev = A0 if l == 1 else As[l - 2]
             n, k = spec.sizes[l], spec.sizes[l - 1]
-            self.K.weight_grads[_grid2(n, k + 1)](dZs[l - 1], A_prev, self.Ws[l - 1],
-                                                  float(spec.l2), self.dWs[l - 1], self.dbs[l - 1])
+            K = _product_kernels(self.dtype, n, k + 1)
+            self._on_stream(K.weight_grads, _grid2(n, k + 1, K.reg))(
+                dZs[l - 1], A_prev, self.Ws[l - 1], float(spec.l2), self.dWs[l - 1],
+                self.dbs[l - 1])
             if l > 1:
                 keep = spec.keep_probs[l - 1] if dropout else 1.0
-                self.K.backprop[_grid2(k, A0.shape[1])](
+                K = _product_kernels(self.dtype, k, A0.shape[1])
+                self._on_stream(K.backprop, _grid2(k, A0.shape[1], K.reg))(
                     self.Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2], float(keep),
                     act, float(spec.slope))
 
@@ -406,7 +454,7 @@ def network_output(theta, X, spec):
         for A0, _ in _batches(X):
             views = net.views(A0.shape[1])
             views[0].copy_to_device(A0)
-            net.forward(views, 0, 0, False, True)
+            net.forward(views, 0, False, True)
             out[:, start:start + A0.shape[1]] = views[3][-1].copy_to_host()
             start += A0.shape[1]
     return out
@@ -421,22 +469,23 @@ def network_cost(theta, X, Y, spec):
             views = net.views(A0.shape[1])
             views[0].copy_to_device(A0)
             views[1].copy_to_device(Yc)
-            net.forward(views, 0, 0, False, False)
-            net.cost(views, False, total, 0, A0.shape[1] / m, 0.0)
+            net.forward(views, 0, False, False)
+            net.cost(views, False, total, A0.shape[1] / m, 0.0)
     return float(total.copy_to_host()[0]) + l2_penalty([W for W, _ in spec.unpack(theta)],
                                                        spec.l2, m)
 
 
 def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     net = DeviceNetwork(theta, spec, X.shape[1])
+    net.ctl = _ctl(step)
     views = net.views(X.shape[1])
     total = net.cuda.to_device(np.zeros(1))
     dropout = seed is not None and spec.uses_dropout
     with _quiet():
         views[0].copy_to_device(np.ascontiguousarray(X))
         views[1].copy_to_device(np.ascontiguousarray(Y))
-        net.forward(views, 0 if seed is None else seed, step, dropout, False)
-        net.cost(views, True, total, 0, 1.0, spec.l2)
+        net.forward(views, 0 if seed is None else seed, dropout, False)
+        net.cost(views, True, total, 1.0, spec.l2)
         net.backward(views, dropout)
     grad = np.empty_like(theta) if grad is None else grad
     grad[...] = net.grad.copy_to_host()
@@ -444,7 +493,14 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
 
 
 class DeviceTrainer(DeviceNetwork):
-    """Mini-batch training with everything on the device; see the module docstring."""
+    """Mini-batch training with everything on the device; see the module docstring.
+
+    A step of the layer kernels reads everything that changes from step to step (t, the
+    epoch's permutation and learning rate, the mini-batch's position) from device arrays,
+    and its last kernel (`advance`) moves `ctl` on. Its launches are therefore the same at
+    every step, and on a real GPU they are captured once per (batch size, gather) into a
+    CUDA graph that each later step replays in one launch.
+    """
 
     def __init__(self, theta, states, X, Y, spec, opt, batch_size, seed, step=0):
         super().__init__(theta, spec, batch_size)
@@ -457,20 +513,17 @@ class DeviceTrainer(DeviceNetwork):
             self.X, self.Y = self.cuda.to_device(X), self.cuda.to_device(Y)
         else:
             self.X, self.Y = X, Y
+        self.use_graphs = not _simulated()
+        if self.use_graphs:
+            from cuda.core import Stream
+            self.stream = self.cuda.stream()
+            self._graph_stream = Stream.from_handle(int(self.stream.handle))
+        self._graphs = {}
+        self._epochs = 0
 
     @property
     def steps_per_epoch(self):
         return -(-self.m // self.batch_size)
-
-    def _load_batch(self, views, order, d_order, start, mb):
-        A0, Y = views[0], views[1]
-        if self.resident:
-            self.K.gather[_grid2(mb, A0.shape[0])](self.X, d_order, start, A0)
-            self.K.gather[_grid2(mb, Y.shape[0])](self.Y, d_order, start, Y)
-        else:
-            idx = order[start:start + mb]
-            A0.copy_to_device(np.ascontiguousarray(self.X[idx].T))
-            Y.copy_to_device(np.ascontiguousarray(self.Y[idx].T))
 
     def _optimizer_states(self):
         opt = self.opt
@@ -478,38 +531,93 @@ class DeviceTrainer(DeviceNetwork):
         s = self.states[-1] if opt.name in ("rmsprop", "adam") else self.theta[:0]
         return v, s
 
+    def _call_buffers(self, perms, lrs):
+        """Copy a call's permutations and learning rates to the device, zero its losses, and
+        set ctl to its first step. The buffers grow (dropping the captured graphs, which
+        point into them) when a call has more epochs than any before."""
+        n = len(lrs)
+        if n > self._epochs:
+            self._epochs = max(n, 2 * self._epochs)
+            shape = (self._epochs, self.m) if self.resident else (self._epochs, 1)
+            self._perms = self.cuda.device_array(shape, np.int64)
+            self._lrs = self.cuda.device_array(self._epochs, np.float64)
+            self._losses = self.cuda.device_array(self._epochs, np.float64)
+            self._graphs.clear()
+        if self.resident:
+            self._perms[:n].copy_to_device(np.ascontiguousarray(perms, np.int64))
+        self._lrs[:n].copy_to_device(np.asarray(lrs, np.float64))
+        self._losses[:n].copy_to_device(np.zeros(n))
+        self.ctl.copy_to_device(np.array([self.step + 1, 0, 0], np.int64))
+
+    def _step_launches(self, mb, gather):
+        """Every launch of one training step on mb examples; gather: load the mini-batch
+        from the resident data set first."""
+        views = self.views(mb)
+        if gather:
+            for data, batch in ((self.X, views[0]), (self.Y, views[1])):
+                self._on_stream(self.K.gather, _grid2(mb, batch.shape[0]))(data, self._perms,
+                                                                          self.ctl, batch)
+        self.forward(views, self.seed, self.spec.uses_dropout, False)
+        self.backward_with_cost(views, self.spec.uses_dropout, self._losses, mb / self.m)
+        v, s = self._optimizer_states()
+        code, beta, beta2, eps = _optimizer_constants(self.opt)
+        self._on_stream(self.K.optimizer_step, _grid1(self.spec.n_params))(
+            self.theta, self.grad, v, s, self.flag, code, self._lrs, self.ctl, beta, beta2, eps)
+        self._on_stream(self.K.advance, (1, 1))(self.ctl, self.batch_size, self.m)
+
+    def _step(self, mb, gather):
+        """One training step: a replay of its graph, or its launches (then captured)."""
+        graph = self._graphs.get((mb, gather))
+        if graph is not None:
+            graph.launch(self._graph_stream)
+            return
+        self._step_launches(mb, gather)
+        if self.use_graphs:
+            try:
+                self._graphs[mb, gather] = self._capture(mb, gather)
+            except Exception as exc:  # noqa: BLE001 (any failure to capture: launch instead)
+                self.use_graphs = False
+                warnings.warn(f"CUDA graph capture failed ({exc!r}); training goes on with "
+                              "one launch per kernel", RuntimeWarning, stacklevel=2)
+
+    def _capture(self, mb, gather):
+        """The executable CUDA graph of a step's launches (recorded, not run)."""
+        builder = self._graph_stream.create_graph_builder()
+        stream, self.stream = self.stream, builder
+        builder.begin_building()
+        try:
+            self._step_launches(mb, gather)
+        finally:
+            builder.end_building()
+            self.stream = stream
+        return builder.complete()
+
     def run(self, perms, lrs):
         """Train len(lrs) epochs; one device-to-host copy, of the losses, at the end.
 
         A small network (every kernel of a step below ``config.FUSED_MAX_WORK``, as on the
         CPU) with its data set on the device trains in one launch of `train_small` per
-        call; other networks launch the layer kernels step by step.
+        call; other networks run the layer kernels step by step.
         """
         if self.resident and self.spec.largest_kernel(self.batch_size) < config.FUSED_MAX_WORK:
             return self._run_fused(perms, lrs)
-        spec, opt = self.spec, self.opt
-        losses = self.cuda.to_device(np.zeros(len(lrs)))
-        v, s = self._optimizer_states()
-        code = OPTIMIZER_CODES[opt.name]
-        dropout = spec.uses_dropout
+        n = len(lrs)
         static = self.batch_size >= self.m and bool(np.all(perms == np.arange(self.m)))
-        update_grid = _grid1(spec.n_params)
         with _quiet():
-            for e, lr in enumerate(lrs):
-                order = perms[e]
-                d_order = self.cuda.to_device(np.ascontiguousarray(order)) if self.resident else None
+            self._call_buffers(perms, lrs)
+            for e in range(n):
                 for start in range(0, self.m, self.batch_size):
                     mb = min(self.batch_size, self.m - start)
-                    views = self.views(mb)
-                    self.step += 1
-                    if not static or (e == 0 and start == 0):
-                        self._load_batch(views, order, d_order, start, mb)
-                    self.forward(views, self.seed, self.step, dropout, False)
-                    self.backward_with_cost(views, dropout, losses, e, mb / self.m)
-                    self.K.optimizer_step[update_grid](
-                        self.theta, self.grad, v, s, self.flag, code,
-                        *_optimizer_scalars(self.dtype, opt, lr, self.step))
-        return losses.copy_to_host()
+                    if not self.resident:
+                        idx = perms[e, start:start + mb]
+                        views = self.views(mb)
+                        views[0].copy_to_device(np.ascontiguousarray(self.X[idx].T))
+                        views[1].copy_to_device(np.ascontiguousarray(self.Y[idx].T))
+                    self._step(mb, self.resident and (not static or e == 0))
+        self.step += self.steps_per_epoch * n
+        if self.use_graphs:
+            self.stream.synchronize()
+        return self._losses[:n].copy_to_host()
 
     def _run_fused(self, perms, lrs):
         spec, opt, cap = self.spec, self.opt, self.capacity
@@ -519,15 +627,15 @@ class DeviceTrainer(DeviceNetwork):
         if not hasattr(self, "_costs"):
             self._costs = self.cuda.device_array(cap, np.float64)
             self._keeps = self.cuda.to_device(np.asarray(spec.keep_probs, np.float64))
-        beta = opt.beta1 if opt.name == "adam" else opt.beta
+        code, beta, beta2, eps = _optimizer_constants(opt)
         threads = max(1, min(self.batch_size, int(config.THREADS_PER_BLOCK)))
         with _quiet():
             self.K.train_small[1, threads](
                 self.theta, v, s, self.X, self.Y, _dev(np.asarray(perms, np.int64)),
                 _dev(np.asarray(lrs, np.float64)), self.sizes, self.offsets, self._keeps,
                 ACTIVATION_CODES[spec.activation], ACTIVATION_CODES[spec.output],
-                float(spec.slope), float(spec.l2), OPTIMIZER_CODES[opt.name], float(beta),
-                float(opt.beta2), float(opt.epsilon), self.batch_size, np.uint64(self.seed),
+                float(spec.slope), float(spec.l2), code, beta, beta2, eps, self.batch_size,
+                np.uint64(self.seed),
                 self.step, self.A0.reshape(spec.sizes[0], cap),
                 self.Yb.reshape(spec.sizes[-1], cap), self.Z.reshape(rows, cap),
                 self.A.reshape(rows, cap), self.D.reshape(rows, cap), self.dZ.reshape(rows, cap),

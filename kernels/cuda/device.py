@@ -23,6 +23,10 @@ softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column
 layer_stream = _S.layer_stream
 
 GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
+#: Slots of the step-control array ``ctl`` (int64, on the device): the optimizer step t
+#: (which also keys the dropout streams), the current mini-batch's first position in its
+#: epoch's permutation, and that epoch's index into the call's perms, lrs and losses.
+STEP, START, EPOCH = 0, 1, 2
 
 
 @cuda.jit(device=True)
@@ -32,13 +36,17 @@ def keep_bit(key, unit, example, keep):
     return 1 if hashing.uniform(rk, np.uint64(example)) < keep else 0
 
 
-def build(dtype, tile, tpb):
-    """Kernels for arrays of `dtype`, TILE x TILE shared tiles and `tpb` threads per 1-D block.
+def build(dtype, tile, tpb, reg=1):
+    """Kernels for arrays of `dtype`, TILE x TILE blocks of the matrix products, each thread
+    of which computes reg x reg elements of a (TILE reg) x (TILE reg) output tile, and `tpb`
+    threads per 1-D block.
 
     Returns a namespace of cuda.jit kernels plus ``sources``, the Python functions by name
     (for compiling to PTX without a GPU).
     """
-    T = tile
+    T, R = tile, reg
+    BM = T * R
+    BMP = BM + 1  # a padded row, so that storing a tile transposed has no bank conflicts
     nb_dtype = {np.dtype(np.float32): float32, np.dtype(np.float64): float64}[np.dtype(dtype)]
 
     def _block_sum(shared, value, partial):
@@ -57,90 +65,139 @@ def build(dtype, tile, tpb):
 
     block_sum = cuda.jit(device=True)(_block_sum)
 
-    def forward(W, b, A_prev, Z, A, D, code, slope, keep, key):
-        """Z = W A_prev + b, A = g(Z), inverted dropout with the hash of (key, i, j)."""
+    def _product(a_outer_contiguous, b_outer_contiguous):
+        """A device function of the block's R x R per-thread share of one BM x BM tile of
+        a matrix product, specialised to how each operand lies in memory."""
+
+        def product(Ma, Mb, na, nb, K, oa, ob, ones_row, sa, sb, acc):
+            """acc[q, p] = sum over kk < K of Pa(oa + ty + qT, kk) Pb(ob + tx + pT, kk).
+
+            The panels Pa (na x K) and Pb (nb x K) read Ma and Mb as M[o, kk], or as
+            M[kk, o] where that side's flag says the outer index o is the contiguous one;
+            Pb(ones_row, kk) is 1 (the row of ones whose product is a bias gradient).
+            Each operand's T x BM slice goes through shared memory per step of T along kk,
+            loaded so that consecutive threads read consecutive addresses."""
+            ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
+            tid = ty * T + tx
+            fa = cuda.local.array(R, nb_dtype)
+            fb = cuda.local.array(R, nb_dtype)
+            for q in range(R):
+                for p in range(R):
+                    acc[q, p] = 0
+            for k0 in range(0, K, T):
+                for q in range(R):
+                    e = q * T * T + tid
+                    if a_outer_contiguous:
+                        kk, o = e // BM, e % BM
+                        ok = oa + o < na and k0 + kk < K
+                        sa[kk, o] = Ma[k0 + kk, oa + o] if ok else 0
+                    else:
+                        o, kk = e // T, e % T
+                        ok = oa + o < na and k0 + kk < K
+                        sa[kk, o] = Ma[oa + o, k0 + kk] if ok else 0
+                    if b_outer_contiguous:
+                        kk, o = e // BM, e % BM
+                        ok = ob + o < nb and k0 + kk < K
+                        sb[kk, o] = Mb[k0 + kk, ob + o] if ok else 0
+                    else:
+                        o, kk = e // T, e % T
+                        ok = ob + o < nb and k0 + kk < K
+                        if ok:
+                            sb[kk, o] = Mb[ob + o, k0 + kk]
+                        else:
+                            sb[kk, o] = 1 if ob + o == ones_row and k0 + kk < K else 0
+                cuda.syncthreads()
+                for kk in range(T):
+                    for q in range(R):
+                        fa[q] = sa[kk, ty + q * T]
+                    for p in range(R):
+                        fb[p] = sb[kk, tx + p * T]
+                    for q in range(R):
+                        for p in range(R):
+                            acc[q, p] += fa[q] * fb[p]
+                cuda.syncthreads()
+
+        return cuda.jit(device=True, inline="always")(product)
+
+    product_forward = _product(False, True)   # W (n, k) times A_prev (k, m)
+    product_weights = _product(False, False)  # dZ (n, m) times [A_prev; 1]^T (m, k + 1)
+    product_backprop = _product(True, True)   # W^T (k, n) times dZ (n, m)
+
+    def forward(W, b, A_prev, Z, A, D, code, slope, keep, seed, layer, ctl):
+        """Z = W A_prev + b, A = g(Z), inverted dropout with the hash of (key, i, j), where
+        key is the stream of (seed, step ctl[STEP], layer)."""
         n, k = W.shape
         m = A_prev.shape[1]
-        sW = cuda.shared.array((T, T), nb_dtype)
-        sA = cuda.shared.array((T, T), nb_dtype)
+        key = hashing.stream_key(seed, np.uint64(ctl[STEP]), layer)
+        sa = cuda.shared.array((T, BMP), nb_dtype)
+        sb = cuda.shared.array((T, BMP), nb_dtype)
+        acc = cuda.local.array((R, R), nb_dtype)
         ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
-        for ti in range(cuda.blockIdx.y, (n + T - 1) // T, cuda.gridDim.y):
-            for tj in range(cuda.blockIdx.x, (m + T - 1) // T, cuda.gridDim.x):
-                i, j = ti * T + ty, tj * T + tx
-                acc = b[0] * 0
-                for t in range((k + T - 1) // T):
-                    c = t * T + tx
-                    sW[ty, tx] = W[i, c] if i < n and c < k else 0
-                    r = t * T + ty
-                    sA[ty, tx] = A_prev[r, j] if r < k and j < m else 0
-                    cuda.syncthreads()
-                    for q in range(T):
-                        acc += sW[ty, q] * sA[q, tx]
-                    cuda.syncthreads()
-                if i < n and j < m:
-                    z = acc + b[i]
-                    Z[i, j] = z
-                    a = activation_value(z, code, slope)
-                    if keep < 1.0:
-                        d = keep_bit(key, i, j, keep)
-                        D[i, j] = d
-                        a = a / keep if d else a * 0
-                    A[i, j] = a
+        for ti in range(cuda.blockIdx.y, (n + BM - 1) // BM, cuda.gridDim.y):
+            for tj in range(cuda.blockIdx.x, (m + BM - 1) // BM, cuda.gridDim.x):
+                product_forward(W, A_prev, n, m, k, ti * BM, tj * BM, -1, sa, sb, acc)
+                # Two passes: acc stays in registers only while every index into it is a
+                # constant, in loops small enough to be unrolled.
+                for q in range(R):
+                    i = ti * BM + ty + q * T
+                    for p in range(R):
+                        j = tj * BM + tx + p * T
+                        if i < n and j < m:
+                            Z[i, j] = acc[q, p] + b[i]
+                for q in range(R):
+                    i = ti * BM + ty + q * T
+                    for p in range(R):
+                        j = tj * BM + tx + p * T
+                        if i < n and j < m:
+                            z = Z[i, j]
+                            a = activation_value(z, code, slope)
+                            if keep < 1.0:
+                                d = keep_bit(key, i, j, keep)
+                                D[i, j] = d
+                                a = a / keep if d else a * 0
+                            A[i, j] = a
 
     def weight_grads(dZ, A_prev, W, l2, dW, db):
         """dW = dZ A_prev^T / m + (l2 / m) W and db = dZ 1 / m: the product with A_prev
         augmented by a row of ones, whose column k is db."""
         n, m = dZ.shape
         k = A_prev.shape[0]
-        sZ = cuda.shared.array((T, T), nb_dtype)
-        sA = cuda.shared.array((T, T), nb_dtype)
+        sa = cuda.shared.array((T, BMP), nb_dtype)
+        sb = cuda.shared.array((T, BMP), nb_dtype)
+        acc = cuda.local.array((R, R), nb_dtype)
         ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
-        for ti in range(cuda.blockIdx.y, (n + T - 1) // T, cuda.gridDim.y):
-            for tc in range(cuda.blockIdx.x, (k + T) // T, cuda.gridDim.x):
-                i, col = ti * T + ty, tc * T + tx
-                acc = dZ[0, 0] * 0
-                for t in range((m + T - 1) // T):
-                    j = t * T + tx
-                    sZ[ty, tx] = dZ[i, j] if i < n and j < m else 0
-                    j2 = t * T + ty
-                    if j2 < m and col < k:
-                        sA[ty, tx] = A_prev[col, j2]
-                    else:
-                        sA[ty, tx] = 1 if j2 < m and col == k else 0
-                    cuda.syncthreads()
-                    for q in range(T):
-                        acc += sZ[ty, q] * sA[q, tx]
-                    cuda.syncthreads()
-                if i < n and col < k:
-                    dW[i, col] = acc / m + (l2 / m) * W[i, col]
-                elif i < n and col == k:
-                    db[i] = acc / m
+        for ti in range(cuda.blockIdx.y, (n + BM - 1) // BM, cuda.gridDim.y):
+            for tc in range(cuda.blockIdx.x, (k + BM) // BM, cuda.gridDim.x):
+                product_weights(dZ, A_prev, n, k, m, ti * BM, tc * BM, k, sa, sb, acc)
+                for q in range(R):
+                    i = ti * BM + ty + q * T
+                    for p in range(R):
+                        col = tc * BM + tx + p * T
+                        if i < n and col < k:
+                            dW[i, col] = acc[q, p] / m + (l2 / m) * W[i, col]
+                        elif i < n and col == k:
+                            db[i] = acc[q, p] / m
 
     def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope):
         """dZ_prev = (W^T dZ) * D_prev / keep * g'(Z_prev)."""
         n, k = W.shape
         m = dZ.shape[1]
-        sW = cuda.shared.array((T, T), nb_dtype)
-        sZ = cuda.shared.array((T, T), nb_dtype)
+        sa = cuda.shared.array((T, BMP), nb_dtype)
+        sb = cuda.shared.array((T, BMP), nb_dtype)
+        acc = cuda.local.array((R, R), nb_dtype)
         ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
-        for tr in range(cuda.blockIdx.y, (k + T - 1) // T, cuda.gridDim.y):
-            for tj in range(cuda.blockIdx.x, (m + T - 1) // T, cuda.gridDim.x):
-                r, j = tr * T + ty, tj * T + tx
-                acc = dZ[0, 0] * 0
-                for t in range((n + T - 1) // T):
-                    i = t * T + tx
-                    sW[ty, tx] = W[i, r] if i < n and r < k else 0
-                    i2 = t * T + ty
-                    sZ[ty, tx] = dZ[i2, j] if i2 < n and j < m else 0
-                    cuda.syncthreads()
-                    for q in range(T):
-                        acc += sW[ty, q] * sZ[q, tx]
-                    cuda.syncthreads()
-                if r < k and j < m:
-                    v = acc
-                    if keep < 1.0:
-                        v = v * D_prev[r, j] / keep
-                    dZ_prev[r, j] = activation_grad(v, Z_prev[r, j], code, slope)
+        for tr in range(cuda.blockIdx.y, (k + BM - 1) // BM, cuda.gridDim.y):
+            for tj in range(cuda.blockIdx.x, (m + BM - 1) // BM, cuda.gridDim.x):
+                product_backprop(W, dZ, k, m, n, tr * BM, tj * BM, -1, sa, sb, acc)
+                for q in range(R):
+                    r = tr * BM + ty + q * T
+                    for p in range(R):
+                        j = tj * BM + tx + p * T
+                        if r < k and j < m:
+                            v = acc[q, p]
+                            if keep < 1.0:
+                                v = v * D_prev[r, j] / keep
+                            dZ_prev[r, j] = activation_grad(v, Z_prev[r, j], code, slope)
 
     def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
         """A_L = g(Z_L), dZ = A_L - Y, and each block's summed per-example cost in partial."""
@@ -166,11 +223,13 @@ def build(dtype, tile, tpb):
                 total += w * w
         block_sum(shared, total, partial)
 
-    def add_loss(partial, n_partial, squares, n_squares, mb, l2, weight, losses, e, flag):
-        """losses[e] += weight * J of the batch: data partials / mb + l2 / (2 mb) * squares.
-        One thread, so the sum runs in a fixed order. A cost that is not finite, or a raised
-        flag, sets the flag and makes losses[e] NaN: training has stopped."""
+    def add_loss(partial, n_partial, squares, n_squares, mb, l2, weight, losses, ctl, flag):
+        """losses[e] += weight * J of the batch, e = ctl[EPOCH]: data partials / mb +
+        l2 / (2 mb) * squares. One thread, so the sum runs in a fixed order. A cost that is
+        not finite, or a raised flag, sets the flag and makes losses[e] NaN: training has
+        stopped."""
         if cuda.grid(1) == 0:
+            e = ctl[EPOCH]
             total = 0.0
             for c in range(n_partial):
                 total += partial[c]
@@ -210,13 +269,28 @@ def build(dtype, tile, tpb):
 
     update_one = cuda.jit(device=True)(_update_one)
 
-    def optimizer_step(theta, grad, v, s, flag, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
-        """One in-place step of gd, momentum, rmsprop or adam over the flat parameters;
-        nothing when flag[0] is raised (a cost or gradient was not finite)."""
+    def optimizer_step(theta, grad, v, s, flag, code, lrs, ctl, beta, beta2, eps):
+        """Step t = ctl[STEP] of gd, momentum, rmsprop or adam over the flat parameters, in
+        place, with learning rate lrs[ctl[EPOCH]]; nothing when flag[0] is raised (a cost
+        or gradient was not finite). beta is beta1 for adam."""
         if flag[0] != 0:
             return
+        t = float64(ctl[STEP])
+        lr, b1, c1 = nb_dtype(lrs[ctl[EPOCH]]), nb_dtype(beta), nb_dtype(1.0 - beta)
+        b2, c2, e = nb_dtype(beta2), nb_dtype(1.0 - beta2), nb_dtype(eps)
+        bc1, bc2 = nb_dtype(1.0 - beta ** t), nb_dtype(1.0 - beta2 ** t)
         for i in range(cuda.grid(1), theta.size, cuda.gridsize(1)):
-            update_one(theta, grad, v, s, i, code, lr, b1, c1, b2, c2, eps, bc1, bc2)
+            update_one(theta, grad, v, s, i, code, lr, b1, c1, b2, c2, e, bc1, bc2)
+
+    def advance(ctl, batch, m):
+        """Move ctl on to the next step: t + 1, and the next mini-batch of `batch` out of m
+        examples, which starts the next epoch after the last one."""
+        if cuda.grid(1) == 0:
+            ctl[STEP] += 1
+            ctl[START] += batch
+            if ctl[START] >= m:
+                ctl[START] = 0
+                ctl[EPOCH] += 1
 
     def _example_pass(theta, X0, Yb, Z, A, D, dZ, sizes, offsets, keeps, act, out, slope,
                       seed, step, dropout, j, costs):
@@ -344,13 +418,15 @@ def build(dtype, tile, tpb):
                                nb_dtype(1 - beta ** step), nb_dtype(1 - beta2 ** step))
                 cuda.syncthreads()
 
-    def gather(X, idx, start, out):
-        """out[r, j] = X[idx[start + j], r]: a mini-batch in course layout."""
+    def gather(X, perms, ctl, out):
+        """out[r, j] = X[perms[e, start + j], r], with e = ctl[EPOCH] and start = ctl[START]:
+        the current mini-batch in course layout."""
         n, count = out.shape
         r0, j0 = cuda.grid(2)
         sr, sj = cuda.gridsize(2)
+        e, start = ctl[EPOCH], ctl[START]
         for j in range(j0, count, sj):
-            row = idx[start + j]
+            row = perms[e, start + j]
             for r in range(r0, n, sr):
                 out[r, j] = X[row, r]
 
@@ -406,11 +482,11 @@ def build(dtype, tile, tpb):
 
     sources = dict(forward=forward, weight_grads=weight_grads, backprop=backprop,
                    output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
-                   check_finite=check_finite, optimizer_step=optimizer_step,
+                   check_finite=check_finite, optimizer_step=optimizer_step, advance=advance,
                    train_small=train_small, gather=gather, activate=activate,
                    derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
                    moments=moments, standardize=standardize)
-    namespace = SimpleNamespace(tile=T, tpb=tpb, sources=sources)
+    namespace = SimpleNamespace(tile=T, reg=R, tpb=tpb, sources=sources)
     for name, fn in sources.items():
         setattr(namespace, name, cuda.jit(fn))
     return namespace
@@ -423,18 +499,19 @@ def signatures(dtype):
     M, V, U8 = f[:, ::1], f[::1], uint8[:, ::1]
     F64, I64 = float64[::1], int64[::1]
     return {
-        "forward": (M, V, M, M, M, U8, int64, float64, float64, uint64),
+        "forward": (M, V, M, M, M, U8, int64, float64, float64, uint64, uint64, I64),
         "weight_grads": (M, M, M, float64, M, V),
         "backprop": (M, M, M, M, U8, float64, int64, float64),
         "output_cost": (M, M, M, M, int64, F64, boolean),
         "sum_squares": (V, I64, I64, F64),
-        "add_loss": (F64, int64, F64, int64, int64, float64, float64, F64, int64, int32[::1]),
+        "add_loss": (F64, int64, F64, int64, int64, float64, float64, F64, I64, int32[::1]),
         "check_finite": (V, int32[::1]),
-        "optimizer_step": (V, V, V, V, int32[::1], int64) + (f,) * 8,
+        "optimizer_step": (V, V, V, V, int32[::1], int64, F64, I64, float64, float64, float64),
+        "advance": (I64, int64, int64),
         "train_small": (V, V, V, M, M, int64[:, ::1], F64, I64, I64, F64, int64, int64, float64,
                         float64, int64, float64, float64, float64, int64, uint64, int64, M, M, M,
                         M, U8, M, F64, V, F64, int32[::1]),
-        "gather": (M, I64, int64, M),
+        "gather": (M, int64[:, ::1], I64, M),
         "activate": (M, M, int64, float64),
         "derivative": (M, M, M, int64, float64),
         "mask": (uint64, float64, U8),
