@@ -6,7 +6,8 @@ whose `DeviceTrainer` keeps parameters, optimizer state, activations and gradien
 device for the whole fit, copies the data set there once when it fits (else streams each
 mini-batch), gathers mini-batches on the device, and synchronises with the host once per
 call, to read the epochs' losses. Small networks train in a single launch per call, of
-`train_small`; the others launch the layer kernels step by step.
+`train_small`; the others run the layer kernels step by step, each step replayed from a
+CUDA graph captured at its first occurrence.
 
 numba-cuda is an optional extra, imported only when this backend is used.
 """

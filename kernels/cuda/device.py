@@ -1,10 +1,12 @@
-"""CUDA kernels of every op, built per (dtype, tile, threads per block) by `build`.
+"""CUDA kernels of every op, built per (dtype, tile, threads per block, register tile) by
+`build`.
 
 Shared-memory tiles need their shape and dtype at compile time, so each configuration
 gets its own kernels; tests build them with tiny tiles so multi-block paths run under the
 simulator. Every kernel loops over its output with a grid stride, so any grid covers any
-shape. Matrix products load TILE x TILE tiles of both operands into shared memory, and a
-fused epilogue finishes each output element where it was computed.
+shape. Matrix products step through their inner dimension TILE at a time, with both
+operands' slices in shared memory; each thread accumulates reg x reg output elements in
+registers, and a fused epilogue finishes each element where it was computed.
 
 Importing this module imports numba.cuda; `kernels.cuda` does so only when asked.
 """
