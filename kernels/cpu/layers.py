@@ -74,35 +74,48 @@ def mask_block(key, keep, D, j0, j1):
 @jit
 def forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1):
     """Z += b; A = g(Z); inverted dropout A = A * D / keep; on columns j0:j1."""
+    # Row views throughout: LLVM cannot prove a 2-D index j0 + j non-negative, and the
+    # wraparound select then keeps the loop from vectorizing (3x slower on W3).
     n = Z.shape[0]
     for i in range(n):
-        bi = b[i]
-        for j in range(j0, j1):
-            Z[i, j] += bi
+        z_row, bi = Z[i, j0:j1], b[i]
+        for j in range(j1 - j0):
+            z_row[j] += bi
     activate_block(Z, A, code, slope, j0, j1)
     if keep < 1.0:
         mask_block(key, keep, D, j0, j1)
         for i in range(n):
-            for j in range(j0, j1):
-                A[i, j] = A[i, j] / keep if D[i, j] else A[i, j] * 0
+            a_row, d_row = A[i, j0:j1], D[i, j0:j1]
+            for j in range(j1 - j0):
+                a_row[j] = a_row[j] / keep if d_row[j] else a_row[j] * 0
 
 
 @jit
 def backward_epilogue(dZ, Z, D, keep, code, slope, j0, j1):
-    """dZ = dZ * D / keep * g'(Z) on columns j0:j1 (dZ holds dA on entry)."""
-    for r in range(dZ.shape[0]):
-        d_row, z_row = dZ[r, j0:j1], Z[r, j0:j1]
-        if keep < 1.0:
-            m_row = D[r, j0:j1]
+    """dZ = dZ * D / keep * g'(Z) on columns j0:j1 (dZ holds dA on entry).
+
+    Each case is its own loop nest: with the branches inside one row loop, LLVM left the
+    ReLU loop scalar (107 us instead of 19 us on a 512 x 256 block).
+    """
+    n = dZ.shape[0]
+    if keep < 1.0:
+        for r in range(n):
+            d_row, m_row = dZ[r, j0:j1], D[r, j0:j1]
             for j in range(j1 - j0):
                 d_row[j] = d_row[j] * m_row[j] / keep
-        if code == RELU:
+    if code == RELU:
+        for r in range(n):
+            d_row, z_row = dZ[r, j0:j1], Z[r, j0:j1]
             for j in range(j1 - j0):
                 d_row[j] = d_row[j] if z_row[j] > 0 else d_row[j] * 0
-        elif code == LEAKY_RELU:
+    elif code == LEAKY_RELU:
+        for r in range(n):
+            d_row, z_row = dZ[r, j0:j1], Z[r, j0:j1]
             for j in range(j1 - j0):
                 d_row[j] = d_row[j] if z_row[j] > 0 else d_row[j] * slope
-        elif code != IDENTITY:
+    elif code != IDENTITY:
+        for r in range(n):
+            d_row, z_row = dZ[r, j0:j1], Z[r, j0:j1]
             for j in range(j1 - j0):
                 d_row[j] = activation_grad(d_row[j], z_row[j], code, slope)
 
@@ -217,22 +230,21 @@ def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
             np.dot(dZ, A_prev, dW)
         else:
             np.dot(dZ, A_prev.T, dW)
-    inv_m, decay = 1.0 / m, l2 / m
+    # in dW's dtype, so that a float32 pass stays float32 (40% faster than in float64)
+    inv_m, decay = dW.dtype.type(1.0 / m), dW.dtype.type(l2 / m)
     for i in prange(n):
         dz_row = dZ[i]
         total = dz_row[0] * 0
         for j in range(m):
             total += dz_row[j]
         db[i] = total * inv_m
-        w_row, dw_row = W[i], dW[i]
+        dw_row = dW[i]
         probe = db[i] * 0
         if product == GIVEN:
             for kk in range(k):
                 dw_row[kk] = 0
         elif product == BLAS:
-            for kk in range(k):
-                dw_row[kk] = dw_row[kk] * inv_m + decay * w_row[kk]
-                probe += dw_row[kk] * 0
+            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
         elif a_rows:
             for kk in range(k):
                 dw_row[kk] = 0
@@ -240,18 +252,37 @@ def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
                 d, a_row = dz_row[j], A_prev[j]
                 for kk in range(k):
                     dw_row[kk] += d * a_row[kk]
-            for kk in range(k):
-                dw_row[kk] = dw_row[kk] * inv_m + decay * w_row[kk]
-                probe += dw_row[kk] * 0
+            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
         else:
             for kk in range(k):
                 a_row = A_prev[kk]
                 acc = dz_row[0] * 0
                 for j in range(m):
                     acc += dz_row[j] * a_row[j]
-                dw_row[kk] = acc * inv_m + decay * w_row[kk]
-                probe += dw_row[kk] * 0
+                dw_row[kk] = acc
+            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
         row_ok[i] = 1.0 if probe == 0 else 0.0
+
+
+@jit
+def finish_grad_row(dw_row, w_row, inv_m, decay, probe):
+    """dw_row = dw_row / m + (l2 / m) w_row in place; returns probe plus the sum of
+    dw_row * 0, NaN when an element is not finite.
+
+    Its own function, with the L2 term skipped when it is zero: inside `weight_grads`'
+    branches this pass ran at half the speed.
+    """
+    if decay == 0:
+        for kk in range(dw_row.size):
+            x = dw_row[kk] * inv_m
+            dw_row[kk] = x
+            probe += x * 0
+    else:
+        for kk in range(dw_row.size):
+            x = dw_row[kk] * inv_m + decay * w_row[kk]
+            dw_row[kk] = x
+            probe += x * 0
+    return probe
 
 
 def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):
