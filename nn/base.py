@@ -160,7 +160,10 @@ class BaseNetwork(ParamsMixin):
             return self._fit(hidden, keeps, X, y, X_val, y_val, callback)
 
     def _fit(self, hidden, keeps, X, y, X_val, y_val, callback=None):
-        X = V.check_X(X)
+        backend = kernels.get_backend(self.backend)
+        # a backend that copies the data set to a device checks it there, after the copy
+        on_device = getattr(backend, "CHECKS_DATA_ON_DEVICE", False)
+        X = V.check_X(X, finite=not on_device)
         y = self._check_targets(y, X.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together")
@@ -189,6 +192,8 @@ class BaseNetwork(ParamsMixin):
             order = split_rng.permutation(X.shape[0])
             X_val, y_val = X[order[:m_val]], y[order[:m_val]]
             X, y = X[order[m_val:]], y[order[m_val:]]
+            if on_device and not V.all_finite(X_val):
+                raise ValueError("X contains NaN or infinity")
         dtype = np.dtype(self.dtype)
         Y = self._encode_targets(y, dtype)
         activation = self._hp("activation")
@@ -214,12 +219,13 @@ class BaseNetwork(ParamsMixin):
         if X_val is not None:
             history.setdefault("val_loss", [])
             history.setdefault("val_score", [])
-        backend = kernels.get_backend(self.backend)
         Xs = np.ascontiguousarray(X, dtype=dtype)  # no copy when X already has the dtype
         m = Xs.shape[0]
         batch = m if self._hp("batch_size") is None else min(int(self._hp("batch_size")), m)
         trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), spec, opt,
                                        batch, dropout_seed, step)
+        if on_device and not (trainer.data_finite() if trainer.resident else V.all_finite(Xs)):
+            raise ValueError("X contains NaN or infinity")
         self._spec, self._opt, self._dropout_seed = spec, opt, dropout_seed
         self._train(trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history)
         return self

@@ -6,8 +6,9 @@ import numpy as np
 from .exceptions import NotFittedError
 
 
-def check_X(X, name="X", n_features=None):
-    """X as a finite, non-empty 2-D float array of shape (n_samples, n_features)."""
+def check_X(X, name="X", n_features=None, finite=True):
+    """X as a non-empty 2-D float array of shape (n_samples, n_features), finite unless
+    `finite` is False (the caller then checks that itself)."""
     try:
         arr = np.asarray(X)
     except Exception as exc:  # ragged nested lists and the like
@@ -22,7 +23,7 @@ def check_X(X, name="X", n_features=None):
                          f"got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if not all_finite(arr):
+    if finite and not all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinity")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted "

@@ -183,6 +183,44 @@ def test_streamed_batches_match_resident(gpu, monkeypatch):
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
+@pytest.mark.parametrize("where", ["resident", "streamed", "validation split"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_data_is_refused(gpu, monkeypatch, where, bad):
+    """The estimators leave the data check to the CUDA trainer: on the device for a
+    resident data set, on the host when it is streamed, and on the host for an early-stopping
+    split (which never reaches the device). Either way before the first epoch."""
+    X, y = np.random.default_rng(2).normal(size=(40, 3)), np.arange(40) % 2
+    make_trainer = gpu.make_trainer
+    checked = []
+
+    def streamed(theta, states, Xs, Y, *args):
+        trainer = make_trainer(theta, states, Xs, Y, *args)
+        trainer.resident, trainer.X, trainer.Y = False, Xs, Y
+        return trainer
+
+    data_finite, run, runs = gpu.DeviceTrainer.data_finite, gpu.DeviceTrainer.run, []
+    monkeypatch.setattr(gpu.DeviceTrainer, "data_finite",
+                        lambda self: checked.append(1) or data_finite(self))
+    monkeypatch.setattr(gpu.DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
+    if where == "streamed":
+        monkeypatch.setattr(gpu, "make_trainer", streamed)
+    params = dict(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    if where == "validation split":
+        params.update(early_stopping=True, validation_fraction=0.25)
+    nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
+    assert len(checked) == (where != "streamed") and runs
+    runs.clear()
+    # the bad value lands in the training rows, or in the validation rows of the split
+    order = np.random.SeedSequence(0).spawn(4)[2]
+    row = np.random.default_rng(order).permutation(40)[0] if where == "validation split" else 17
+    X[row, 1] = bad
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
+    assert not runs  # refused before the first epoch
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        nn.DeepNeuralNetwork(backend="numpy", **params).fit(X, y)
+
+
 @pytest.mark.parametrize("loop", ["fused", "layers"])
 def test_divergence_stops_where_numpy_stops(monkeypatch, loop):
     """Both training loops stop before the first step with a non-finite cost or gradient
@@ -232,6 +270,21 @@ def test_missing_gpu_message(monkeypatch):
     del gpu
 
 
+def test_numpy_release_numba_cuda_cannot_handle(monkeypatch, tmp_path):
+    """A NumPy that numba-cuda's NumPy support fails to load with (as numba-cuda 0.30 does
+    with NumPy 2.5) gets an error naming both, before any kernel compiles."""
+    import kernels.cuda as gpu
+    (tmp_path / "numpy_typing_stub.py").write_text("import numpy\nnumpy.row_stack_gone\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(gpu, "_NUMPY_TYPING", "numpy_typing_stub")
+    monkeypatch.setattr(gpu, "_simulated", lambda: False)
+    with pytest.raises(RuntimeError, match=r"numba-cuda \S+ cannot compile kernels with NumPy "
+                                           r".*row_stack_gone.*numpy<2\.5"):
+        nn.DeepNeuralNetwork(backend="cuda", epochs=1).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+    monkeypatch.setattr(gpu, "_NUMPY_TYPING", "no_such_module_here")
+    gpu._check_numpy_typing()  # a numba-cuda without that module: nothing to check
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not REAL_GPU, reason="needs a real GPU (NN_TEST_REAL_GPU=1)")
 def test_graph_replays_equal_kernel_launches(gpu, monkeypatch):
@@ -257,6 +310,30 @@ def test_graph_replays_equal_kernel_launches(gpu, monkeypatch):
     np.testing.assert_array_equal(results[0][1], results[1][1])
     for a, b in zip(results[0][2], results[1][2]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not REAL_GPU, reason="needs a real GPU (NN_TEST_REAL_GPU=1)")
+def test_ops_on_small_arrays_do_not_warn_of_small_grids(gpu):
+    """Numba warns of every launch of fewer than 128 blocks; no op passes that on."""
+    import warnings
+    from numba.core.errors import NumbaPerformanceWarning
+    rng = np.random.default_rng(4)
+    W, A, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=3)
+    Z, Y, theta = rng.normal(size=(3, 5)), (rng.random((3, 5)) > 0.5) * 1.0, rng.normal(size=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumbaPerformanceWarning)
+        gpu.linear_forward(W, b, A, "relu")
+        gpu.linear_backward(Z, A, W, l2=0.1)
+        gpu.activation_forward(Z, "tanh")
+        gpu.activation_backward(Z, Z, "sigmoid")
+        gpu.output_delta(Z, Y)
+        gpu.binary_cross_entropy(Z[:1], Y[:1], [W], 0.1)
+        D = gpu.dropout_mask(1, 2, 3, Z.shape, 0.8)
+        gpu.dropout_forward(Z, D, 0.8)
+        gpu.adam_update(theta, theta * 0.1, theta * 0, theta * 0, 0.01, 1, 0.9, 0.999, 1e-8)
+        mean, std = gpu.standardize_fit(A)
+        gpu.standardize(A, mean, std)
 
 
 @pytest.mark.gpu
