@@ -15,6 +15,10 @@ import numpy as np
 from . import hashing
 
 SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
+#: The elementary functions the helpers call, each only where its name says: e**x for
+#: x <= 0, log(1 + e) for 0 <= e <= 1, tanh. `compiled` may substitute a backend's own; the
+#: CPU backend's are polynomials that LLVM vectorizes, where libm is a call per element.
+exp_nonpositive, log1p_unit, tanh = math.exp, math.log1p, math.tanh
 
 
 def sigmoid_of(z, e):
@@ -25,9 +29,9 @@ def sigmoid_of(z, e):
 def activation_value(z, code, slope):
     """g(z) for one element (not softmax)."""
     if code == SIGMOID:
-        return sigmoid_of(z, math.exp(-abs(z)))
+        return sigmoid_of(z, exp_nonpositive(-abs(z)))
     if code == TANH:
-        return math.tanh(z)
+        return tanh(z)
     if code == RELU:
         return z if z > 0 else z * 0
     if code == LEAKY_RELU:
@@ -38,10 +42,10 @@ def activation_value(z, code, slope):
 def activation_grad(dA, z, code, slope):
     """dA * g'(z) for one element, in the reference's order of operations."""
     if code == SIGMOID:
-        s = sigmoid_of(z, math.exp(-abs(z)))
+        s = sigmoid_of(z, exp_nonpositive(-abs(z)))
         return dA * s * (1 - s)
     if code == TANH:
-        t = math.tanh(z)
+        t = tanh(z)
         return dA * (1 - t * t)
     if code == RELU:
         return dA if z > 0 else dA * 0
@@ -58,7 +62,7 @@ def softmax_column(Z, A, j):
         top = max(top, Z[i, j])
     total = Z[0, j] * 0
     for i in range(n):
-        e = math.exp(Z[i, j] - top)
+        e = exp_nonpositive(Z[i, j] - top)
         A[i, j] = e
         total += e
     for i in range(n):
@@ -83,9 +87,9 @@ def output_column(ZL, AL, Y, j, code):
     for i in range(n):
         z, y = ZL[i, j], Y[i, j]
         if code == SIGMOID:
-            e = math.exp(-abs(z))
+            e = exp_nonpositive(-abs(z))
             AL[i, j] = sigmoid_of(z, e)
-            cost += max(z, 0) - z * y + math.log1p(e)
+            cost += max(z, 0) - z * y + log1p_unit(e)
         else:
             AL[i, j] = z
             cost += (z - y) * (z - y) / 2
@@ -119,9 +123,12 @@ __all__ = ["sigmoid_of", "activation_value", "activation_grad", "softmax_column"
            "output_column", "layer_stream", "row_moments"]
 
 
-def compiled(decorate):
-    """The helpers compiled by `decorate`, each calling the others' compiled copies."""
+def compiled(decorate, **elementary):
+    """The helpers compiled by `decorate`, each calling the others' compiled copies, and
+    the functions in `elementary` (by name: exp_nonpositive, log1p_unit, tanh) in place of
+    libm's."""
     namespace = dict(globals())
+    namespace.update(elementary)
     out = {}
     for name in __all__:
         fn = globals()[name]

@@ -371,18 +371,26 @@ def test_fused_loop_then_gram_path_on_one_workspace(monkeypatch):
     np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
 
 
+def _elementwise(fn, x):
+    """fn(x[j]) for every j, in a loop compiled with the backend's fast-math flags."""
+    @numba.njit(fastmath=set(config.FASTMATH), error_model=config.ERROR_MODEL)
+    def loop(x, out):
+        for j in range(x.size):
+            out[j] = fn(x[j])
+    out = np.empty_like(x)
+    loop(x, out)
+    return out
+
+
+def _ulps(got, want):
+    return np.abs(got - want) / np.spacing(np.abs(want))
+
+
 def test_exp_and_log1p_within_two_ulps_of_libm():
     """The vectorizable exp and log1p of the fused loop against libm (Python's math)."""
     import math
+
     from kernels.cpu.elementary import SQRT2_M1, exp_nonpositive, log1p_unit
-
-    @numba.njit(fastmath=set(config.FASTMATH), error_model=config.ERROR_MODEL)
-    def apply(x, e, exp_out, log_out):
-        for j in range(x.size):
-            exp_out[j] = exp_nonpositive(x[j])
-        for j in range(e.size):
-            log_out[j] = log1p_unit(e[j])
-
     rng = np.random.default_rng(11)
     tiny = np.finfo(np.float64).tiny
     x = -np.concatenate([rng.random(20000) * 50, rng.random(20000) * 760,
@@ -390,17 +398,34 @@ def test_exp_and_log1p_within_two_ulps_of_libm():
                           np.inf]])
     e = np.concatenate([rng.random(20000), np.exp(-rng.random(20000) * 50),
                         [0.0, 5e-324, 1e-300, SQRT2_M1, np.nextafter(SQRT2_M1, 1), 1.0]])
-    exp_got, log_got = np.empty_like(x), np.empty_like(e)
-    apply(x, e, exp_got, log_got)
+    exp_got, log_got = _elementwise(exp_nonpositive, x), _elementwise(log1p_unit, e)
     exp_want = np.array([math.exp(v) for v in x])
     normal = exp_want >= tiny
-    ulps = np.abs(exp_got - exp_want)[normal] / np.spacing(exp_want[normal])
-    assert ulps.max() <= 2, ulps.max()
+    assert _ulps(exp_got, exp_want)[normal].max() <= 2
     assert np.abs(exp_got - exp_want)[~normal].max() <= 2 * 5e-324
     log_want = np.array([math.log1p(v) for v in e])
     pos = log_want > 0
-    assert (np.abs(log_got - log_want)[pos] / np.spacing(log_want[pos])).max() <= 2
+    assert _ulps(log_got, log_want)[pos].max() <= 2
     assert np.all(log_got[~pos] == 0)
     nan = np.array([np.nan])
-    apply(nan, nan, exp_got[:1], log_got[:1])
-    assert np.isnan(exp_got[0]) and np.isnan(log_got[0])
+    assert np.isnan(_elementwise(exp_nonpositive, nan)[0])
+    assert np.isnan(_elementwise(log1p_unit, nan)[0])
+
+
+def test_expm1_and_tanh_within_four_ulps_of_libm():
+    """The vectorizable expm1 and tanh that the layer kernels' tanh runs on, against libm,
+    across the switch between expm1's series and e**x - 1 and out to where tanh is 1."""
+    import math
+
+    from kernels.cpu.elementary import EXPM1_SERIES_FROM, expm1_nonpositive, tanh
+    rng = np.random.default_rng(12)
+    switch = -EXPM1_SERIES_FROM
+    x = -np.concatenate([rng.random(20000) * 2, rng.random(20000) * 800,
+                         10.0 ** -rng.uniform(0, 300, 5000),
+                         [0.0, 5e-324, switch, np.nextafter(switch, 0), np.nextafter(switch, 2),
+                          np.inf]])
+    z = np.concatenate([rng.normal(size=20000) * s for s in (1e-9, 0.3, 2, 20)]
+                       + [x, -x, [0.5, -0.5, 19.06, -19.06]])
+    for fn, libm, arg in ((expm1_nonpositive, math.expm1, x), (tanh, math.tanh, z)):
+        assert _ulps(_elementwise(fn, arg), np.array([libm(v) for v in arg])).max() <= 4
+        assert np.isnan(_elementwise(fn, np.array([np.nan]))[0])

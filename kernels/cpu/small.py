@@ -26,8 +26,8 @@ import numpy as np
 from .. import hashing
 from ._jit import jit
 from .elementary import exp_nonpositive, log1p_unit
-from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, activation_grad, activation_value,
-                     layer_stream, output_column, sigmoid_of)
+from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, TANH, activation_grad,
+                     activation_value, layer_stream, output_column, sigmoid_of)
 from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
@@ -67,6 +67,12 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
             elif act == IDENTITY:
                 for j in range(mb):
                     A[l, i, j] = Z[l, i, j]
+            elif act == SIGMOID:  # a constant code, so that the loop body has no branches
+                for j in range(mb):
+                    A[l, i, j] = activation_value(Z[l, i, j], SIGMOID, slope)
+            elif act == TANH:
+                for j in range(mb):
+                    A[l, i, j] = activation_value(Z[l, i, j], TANH, slope)
             else:
                 for j in range(mb):
                     A[l, i, j] = activation_value(Z[l, i, j], act, slope)
@@ -141,6 +147,13 @@ def backward(theta, grad, stack, net, dropout, mb):
                 for j in range(mb):
                     dZ[l - 1, c, j] = (dZ[l - 1, c, j] if Z[l - 1, c, j] > 0
                                        else dZ[l - 1, c, j] * slope)
+            elif act == SIGMOID:
+                for j in range(mb):
+                    dZ[l - 1, c, j] = activation_grad(dZ[l - 1, c, j], Z[l - 1, c, j], SIGMOID,
+                                                      slope)
+            elif act == TANH:
+                for j in range(mb):
+                    dZ[l - 1, c, j] = activation_grad(dZ[l - 1, c, j], Z[l - 1, c, j], TANH, slope)
             elif act != IDENTITY:
                 for j in range(mb):
                     dZ[l - 1, c, j] = activation_grad(dZ[l - 1, c, j], Z[l - 1, c, j], act, slope)
