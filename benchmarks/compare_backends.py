@@ -1,10 +1,16 @@
 """Time the standard workloads W1 to W3 on every backend side by side, with PyTorch if installed.
 
     python benchmarks/compare_backends.py [--size quick|full] [--repeats 5] [--batch-size N]
-                                          [--backends numpy,numba,...] [W1 W2 W3]
+                                          [--backends numpy,numba,...] [--pause 0.3]
+                                          [W1 W2 W3]
 
 Each workload is fitted once per backend to warm up (compilation, caches), then the
 backends take turns, `repeats` rounds, so that noise on a shared machine hits them alike.
+Each timed fit waits `pause` seconds first: OpenBLAS's workers spin for about 0.1 s after a
+product, and NumPy and SciPy (whose BLAS Numba calls) each load their own OpenBLAS, so a fit
+started right after another backend's shares the cores with that backend's spinning
+workers (measured on 2 cores: numba's W2 took 195 ms right after a NumPy fit and 84 ms
+after a 0.3 s pause).
 It prints median seconds per fit, the speedup over the first backend that runs (numpy
 unless --backends leaves it out), and the peak host memory a fit allocates beyond the data
 set, as a fraction of the data set (traced NumPy/Numba allocations; PyTorch's and the
@@ -109,6 +115,9 @@ def main():
     p.add_argument("--batch-size", type=int, help="override the workloads' mini-batch size")
     p.add_argument("--backends", default=",".join(BACKENDS),
                    help="comma-separated subset of " + ",".join(BACKENDS))
+    p.add_argument("--pause", type=float, default=0.3,
+                   help="seconds to wait before each timed fit, so that the previous "
+                        "backend's BLAS workers have gone idle")
     args = p.parse_args()
     overrides = {} if args.batch_size is None else {"batch_size": args.batch_size}
     backends = args.backends.split(",")
@@ -121,6 +130,7 @@ def main():
         times = {b: [] for b in fits}
         for _ in range(args.repeats):
             for backend, run in fits.items():
+                time.sleep(args.pause)
                 start = time.perf_counter()
                 run()
                 times[backend].append(time.perf_counter() - start)
