@@ -160,6 +160,21 @@ class BaseNetwork(ParamsMixin):
             return self._fit(hidden, keeps, X, y, X_val, y_val, callback)
 
     def _fit(self, hidden, keeps, X, y, X_val, y_val, callback=None):
+        """Check and set up everything, then train. A fit refused before its first epoch
+        leaves the model as it was (a fitted model stays fitted, with its classes)."""
+        before = dict(self.__dict__)
+        try:
+            trainer, shuffle_rng, X_val, y_val, batch, first_epoch, history = self._set_up(
+                hidden, keeps, X, y, X_val, y_val)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history)
+        return self
+
+    def _set_up(self, hidden, keeps, X, y, X_val, y_val):
+        """The trainer and everything `_train` needs, once the data has passed every check."""
         backend = kernels.get_backend(self.backend)
         # a backend that copies the data set to a device checks it there, after the copy
         on_device = getattr(backend, "CHECKS_DATA_ON_DEVICE", False)
@@ -227,8 +242,7 @@ class BaseNetwork(ParamsMixin):
         if on_device and not (trainer.data_finite() if trainer.resident else V.all_finite(Xs)):
             raise ValueError("X contains NaN or infinity")
         self._spec, self._opt, self._dropout_seed = spec, opt, dropout_seed
-        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history)
-        return self
+        return trainer, shuffle_rng, X_val, y_val, batch, first_epoch, history
 
     def _train(self, trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history):
         """Run the epochs in chunks: one compiled call per chunk, Python between chunks.

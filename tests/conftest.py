@@ -61,3 +61,14 @@ def monkeypatch_cuda(monkeypatch):
         monkeypatch.setattr(config, "CUDA_REG_TILE", 2)
         monkeypatch.setattr(config, "THREADS_PER_BLOCK", 8)
         monkeypatch.setattr(config, "CUDA_MAX_BLOCKS", 2)
+
+
+def assert_refit_refused_leaves_model(net, X, y, refit, match):
+    """`refit(net)` raises ValueError(match), and net still predicts X as before, with the
+    same attributes."""
+    before, pred = dict(vars(net)), net.predict(X)
+    with pytest.raises(ValueError, match=match):
+        refit(net)
+    assert vars(net).keys() == before.keys()
+    assert all(vars(net)[k] is v for k, v in before.items())
+    np.testing.assert_array_equal(net.predict(X), pred)

@@ -10,7 +10,7 @@ plus the `gpu`-marked ones. Tolerances: ops 1e-12 (float64) and 1e-5 (float32), 
 import numpy as np
 import pytest
 
-from tests.conftest import HAS_NUMBA_CUDA, REAL_GPU
+from tests.conftest import HAS_NUMBA_CUDA, REAL_GPU, assert_refit_refused_leaves_model
 
 pytestmark = pytest.mark.skipif(not HAS_NUMBA_CUDA, reason="numba-cuda is not installed")
 
@@ -207,18 +207,20 @@ def test_nonfinite_data_is_refused(gpu, monkeypatch, where, bad):
     params = dict(hidden_layer_sizes=(4,), epochs=2, random_state=0)
     if where == "validation split":
         params.update(early_stopping=True, validation_fraction=0.25)
-    nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
+    net = nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
     assert len(checked) == (where != "streamed") and runs
     runs.clear()
     # the bad value lands in the training rows, or in the validation rows of the split
     order = np.random.SeedSequence(0).spawn(4)[2]
     row = np.random.default_rng(order).permutation(40)[0] if where == "validation split" else 17
-    X[row, 1] = bad
-    with pytest.raises(ValueError, match="X contains NaN or infinity"):
-        nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
+    bad_X = X.copy()
+    bad_X[row, 1] = bad
+    # a refit with other classes, refused after the device copy, keeps the fitted model
+    assert_refit_refused_leaves_model(net, X, y, lambda n: n.fit(bad_X, y + 3),
+                                      "X contains NaN or infinity")
     assert not runs  # refused before the first epoch
     with pytest.raises(ValueError, match="X contains NaN or infinity"):
-        nn.DeepNeuralNetwork(backend="numpy", **params).fit(X, y)
+        nn.DeepNeuralNetwork(backend="numpy", **params).fit(bad_X, y)
 
 
 @pytest.mark.parametrize("loop", ["fused", "layers"])

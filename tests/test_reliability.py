@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 
 import nn
-from tests.conftest import BACKENDS, toy_classification
+from tests.conftest import (
+    BACKENDS,
+    assert_refit_refused_leaves_model,
+    toy_classification,
+)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -108,6 +112,27 @@ def test_interrupted_fit_keeps_last_completed_epoch(backend):
     assert net.n_iter_ == 4 and len(net.history_["loss"]) == 4
     np.testing.assert_allclose(net.params_[0][0], four.params_[0][0], rtol=1e-12)
     assert net.predict(X).shape == (40,)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("why", ["X_val features", "validation split", "y_val samples"])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_refused_refit_leaves_the_fitted_model(backend, why, kind):
+    """The refit's X has other features and its y other classes: a refit that sets those
+    before a later check refuses it leaves a model whose parameters disagree with them."""
+    X, y = toy_classification(n=30)
+    X2, y2 = toy_classification(n=30, n_features=5, seed=1)
+    model = nn.DeepNeuralNetwork if kind == "classifier" else nn.DeepNeuralNetworkRegressor
+    net = model(hidden_layer_sizes=(4,), epochs=3, backend=backend, random_state=0).fit(X, y)
+    y2 = y2 + 7 if kind == "classifier" else np.stack([y2, y2], axis=1)
+    if why == "validation split":
+        net.set_params(early_stopping=True, validation_fraction=0.99)
+    refit, match = {
+        "X_val features": (lambda n: n.fit(X2, y2, X2[:4, :3], y2[:4]), "X_val has 3 features"),
+        "validation split": (lambda n: n.fit(X2, y2), "leaves no training examples"),
+        "y_val samples": (lambda n: n.fit(X2, y2, X2[:4], y2[:3]), "y_val has 3 samples"),
+    }[why]
+    assert_refit_refused_leaves_model(net, X, y, refit, match)
 
 
 def test_adaptive_chunks_match_one_call(monkeypatch):
