@@ -13,7 +13,7 @@ def test_quick_start_runs(tmp_path):
     """In a fresh process; after test_cpu_backend's float32 warm-up its kernels are cached."""
     block = re.search(r"## Quick start\n\n```python\n(.*?)```", README.read_text(), re.DOTALL)
     assert block, "README has no Quick start code block"
-    out = subprocess.run([sys.executable, "-c", block.group(1)], cwd=tmp_path,
+    out = subprocess.run([sys.executable, "-c", block.group(1)], check=False, cwd=tmp_path,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
