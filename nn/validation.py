@@ -9,6 +9,9 @@ from .exceptions import NotFittedError
 def check_X(X, name="X", n_features=None, finite=True):
     """X as a non-empty 2-D float array of shape (n_samples, n_features), finite unless
     `finite` is False (the caller then checks that itself)."""
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(f"{name} is a sparse matrix ({type(X).__name__}); the networks train on "
+                        f"dense arrays: pass {name}.toarray()")
     try:
         arr = np.asarray(X)
     except Exception as exc:  # ragged nested lists and the like
@@ -19,8 +22,9 @@ def check_X(X, name="X", n_features=None, finite=True):
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
     if arr.ndim != 2:
+        hint = f"; for one feature use {name}.reshape(-1, 1)" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), "
-                         f"got shape {arr.shape}")
+                         f"got shape {arr.shape}{hint}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     if finite and not all_finite(arr):

@@ -1,6 +1,7 @@
 """The estimators' contract: shapes, labels, fitted attributes, early stopping, dtypes, errors."""
 import numpy as np
 import pytest
+import scipy.sparse
 
 import nn
 from kernels.spec import NetSpec
@@ -216,8 +217,12 @@ def test_bad_inputs():
     with pytest.raises(nn.NotFittedError, match="not fitted"):
         net.predict(X)
     assert issubclass(nn.NotFittedError, ValueError) and issubclass(nn.NotFittedError, AttributeError)
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match=r"2-D.*for one feature use X\.reshape\(-1, 1\)"):
         net.fit(X[:, 0], y)
+    with pytest.raises(ValueError, match=r"2-D .*got shape \(10, 3, 1\)$"):
+        net.fit(X[:, :, None], y)
+    with pytest.raises(TypeError, match=r"X is a sparse matrix \(csr_matrix\).*X\.toarray\(\)"):
+        net.fit(scipy.sparse.csr_matrix(X), y)
     with pytest.raises(ValueError, match="NaN or infinity"):
         net.fit(np.where(X > 1, np.nan, X), y)
     with pytest.raises(ValueError, match="9 samples but X has 10"):
