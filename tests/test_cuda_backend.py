@@ -7,6 +7,8 @@ shapes. With NN_TEST_REAL_GPU=1 on a machine with a GPU the same tests run on th
 plus the `gpu`-marked ones. Tolerances: ops 1e-12 (float64) and 1e-5 (float32), trainings
 1e-8 after their epochs, dropout masks bit for bit.
 """
+import collections
+
 import numpy as np
 import pytest
 
@@ -350,3 +352,63 @@ def test_w3_sized_training_on_the_gpu_tracks_numpy():
     b = nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
     np.testing.assert_allclose(b.history_["loss"], a.history_["loss"], rtol=1e-3)
     assert np.mean(a.predict(X) == b.predict(X)) > 0.99
+
+
+class _RecordLaunches:
+    """A kernel that records the Numba types of each launch's arguments, then launches."""
+
+    def __init__(self, kernel, key, record):
+        self.kernel, self.key, self.record = kernel, key, record
+
+    def __getitem__(self, launch_config):
+        import numba
+        launch = self.kernel[launch_config]
+
+        def run(*args):
+            self.record[self.key].add(tuple(numba.typeof(a) for a in args))
+            return launch(*args)
+        return run
+
+
+def test_launches_have_the_signatures_compiled_to_ptx(gpu, monkeypatch, request):
+    """test_cuda_ptx compiles each kernel for `device.signatures`; this checks that every
+    launch, of the ops, the estimators' training and the warm-up, passes exactly those types,
+    so that no launch needs a specialisation that only a GPU would ever compile."""
+    from kernels.cuda import device
+    launched = collections.defaultdict(set)
+    build = device.build
+
+    def recording_build(dtype, *args):
+        kernels = build(dtype, *args)
+        for name in kernels.sources:
+            setattr(kernels, name, _RecordLaunches(getattr(kernels, name), (name, dtype),
+                                                   launched))
+        return kernels
+
+    monkeypatch.setattr(device, "build", recording_build)
+    gpu._build.cache_clear()
+    request.addfinalizer(gpu._build.cache_clear)
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        gpu.warmup(dtype)
+        Z, Y = rng.normal(size=(3, 7)).astype(dtype), rng.random((3, 7)).astype(dtype)
+        gpu.activation_forward(Z, "softmax")
+        gpu.activation_backward(Y, Z, "tanh")
+        gpu.linear_backward(Z, Y, Z[:, :3], 0.1)
+        gpu.output_delta(Z, Y)
+        gpu.mean_squared_error(Z, Y, [Z], 0.5)
+        gpu.dropout_forward(Z, gpu.dropout_mask(1, 2, 3, Z.shape, 0.5, dtype), 0.5)
+        gpu.adam_update(Z[0].copy(), Y[0], Y[1].copy(), Y[2].copy(), 0.1, 3, 0.9, 0.99, 1e-8)
+        gpu.standardize(Z, *gpu.standardize_fit(Z))
+        X, y = rng.normal(size=(12, 3)), np.arange(12) % 2
+        nn.DeepNeuralNetworkRegressor(hidden_layer_sizes=(4,), epochs=1, batch_size=5,
+                                      backend="cuda", dtype=np.dtype(dtype).name).fit(X, y)
+    expected = {(name, np.dtype(dtype).name): sig for dtype in (np.float32, np.float64)
+                for name, sig in device.signatures(dtype).items()}
+    # the dropout mask and the standardizer always run in float64, whatever the data's dtype
+    assert {name for name, _ in launched} == set(device.signatures(np.float64))
+    for key, launches in launched.items():
+        for types in launches:
+            wrong = {i: (got, want) for i, (got, want) in enumerate(zip(types, expected[key]))
+                     if got != want}
+            assert len(types) == len(expected[key]) and not wrong, (key, wrong)

@@ -1,4 +1,5 @@
-"""Every CUDA kernel compiled to PTX for sm_90, for each signature it is launched with.
+"""Every CUDA kernel compiled to PTX for sm_90, for each signature it is launched with
+(`device.signatures`, which test_cuda_backend checks against the types of real launches).
 
 This runs Numba's real type inference and NVVM code generation, which the simulator
 skips, and needs no GPU: it runs in a subprocess without NUMBA_ENABLE_CUDASIM. numba-cuda

@@ -127,8 +127,18 @@ def _quiet():
         yield
 
 
+def _c_order(a):
+    """`a` in C order with the canonical strides, copied only when not contiguous.
+
+    np.ascontiguousarray keeps any stride of a length-1 axis (x[None, :], or the transpose
+    of a (1, m) array), and a device copy of such an array launches kernels with a layout
+    "A" specialisation instead of the C-order one that `device.signatures` declares."""
+    a = np.ascontiguousarray(a)
+    return a.reshape(-1).reshape(a.shape)
+
+
 def _dev(a):
-    return _cuda().to_device(np.ascontiguousarray(a))
+    return _cuda().to_device(_c_order(a))
 
 
 def _empty(shape, dtype):
@@ -547,7 +557,7 @@ class DeviceTrainer(DeviceNetwork):
         self.resident = _simulated() or (X.nbytes + Y.nbytes
                                         < 0.5 * self.cuda.current_context().get_memory_info()[0])
         if self.resident:
-            self.X, self.Y = self.cuda.to_device(X), self.cuda.to_device(Y)
+            self.X, self.Y = _dev(X), _dev(Y)
         else:
             self.X, self.Y = X, Y
         self.use_graphs = not _simulated()
