@@ -310,14 +310,30 @@ def test_every_kernel_caches_and_nothing_compiles_at_import():
     assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr
 
 
-def test_warmup_compiles_both_training_loops():
-    """In a fresh process (compiled code comes from the cache when earlier tests filled it)."""
-    code = ("import nn\n"
-            "from kernels.cpu import network, small\n"
+def test_warmup_compiles_everything_later_fits_use():
+    """In a fresh process (compiled code comes from the cache when earlier tests filled it):
+    after the warm-up, fits through both training loops, with validation data, L2 and
+    dropout, and their predictions and costs, compile nothing more."""
+    code = ("import numpy as np, nn\n"
+            "from numba.core.registry import CPUDispatcher\n"
+            "from kernels.cpu import elementary, layers, network, small, updates\n"
             "nn.warmup(backend='numba', dtype='float32')\n"
             "assert small.train_loop_small.signatures, 'fused loop'\n"
             "assert network.train_loop.signatures, 'layer loop'\n"
             "assert network.network_pass.signatures and network.network_pass_serial.signatures\n"
+            "ds = {f'{m.__name__}.{k}': d for m in (elementary, layers, network, small, updates)\n"
+            "      for k, d in vars(m).items() if isinstance(d, CPUDispatcher)}\n"
+            "before = {k: len(d.signatures) for k, d in ds.items()}\n"
+            "rng = np.random.default_rng(0)\n"
+            "X = rng.normal(size=(300, 40))\n"
+            "y = X[:, :3].argmax(axis=1)\n"
+            "for hidden in [(4,), (200, 100)]:\n"
+            "    net = nn.DeepNeuralNetwork(hidden_layer_sizes=hidden, optimizer='adam', l2=0.1,\n"
+            "        keep_prob=0.8, batch_size=64, epochs=2, dtype='float32', backend='numba')\n"
+            "    net.fit(X[:250], y[:250], X[250:], y[250:])\n"
+            "    net.predict(X), net.cost(X, y)\n"
+            "new = [k for k, d in ds.items() if len(d.signatures) > before[k]]\n"
+            "assert not new, f'compiled after the warm-up: {new}'\n"
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr

@@ -381,10 +381,10 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
 
 
 def warmup(dtype="float64"):
-    """Compile (or load from the cache) every kernel a fit and a predict use, for `dtype`:
-    the fused network code of small networks, the serial layer kernels' network code with
-    loop products, and the layer kernels' loop with the parallel network code, with loop
-    and BLAS products."""
+    """Compile (or load from the cache) every kernel a fit, a predict and a cost (which
+    also scores validation data during a fit) use, for `dtype`: the fused network code of
+    small networks, the serial layer kernels' network code with loop products, and the layer
+    kernels' loop with the parallel network code, with loop and BLAS products."""
     from ..warmup import cases
     names = ("PARALLEL_MIN_WORK", "BLAS_MIN_WORK", "FUSED_MAX_WORK")
     for theta, states, X, Y, spec, opt in cases(dtype):
@@ -395,6 +395,7 @@ def warmup(dtype="float64"):
             try:
                 train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
                 network_output(theta, np.ascontiguousarray(X.T), spec)
+                network_cost(theta, np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), spec)
             finally:
                 for name, value in zip(names, saved):
                     setattr(config, name, value)
