@@ -118,6 +118,9 @@ def cmd_train(args):
     model._check_hyperparameters()
     print(f"training {cls.__name__}{params['hidden_layer_sizes']} on {source}: "
           f"{len(X_train)} train / {len(X_dev)} dev examples, backend {backend}")
+    if backend != "numpy" and not args.quiet:
+        print("the first epoch also loads the compiled kernels from Numba's cache; the first "
+              "run on a machine compiles them, which takes about half a minute")
     show, close = _progress(model.epochs, not args.quiet)
     stamps = []
 
