@@ -22,7 +22,8 @@ def check_X(X, name="X", n_features=None, finite=True):
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
     if arr.ndim != 2:
-        hint = f"; for one feature use {name}.reshape(-1, 1)" if arr.ndim == 1 else ""
+        hint = (f"; use {name}.reshape(-1, 1) for one feature or {name}.reshape(1, -1) for one "
+                "sample" if arr.ndim == 1 else "")
         raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), "
                          f"got shape {arr.shape}{hint}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:

@@ -217,7 +217,8 @@ def test_bad_inputs():
     with pytest.raises(nn.NotFittedError, match="not fitted"):
         net.predict(X)
     assert issubclass(nn.NotFittedError, ValueError) and issubclass(nn.NotFittedError, AttributeError)
-    with pytest.raises(ValueError, match=r"2-D.*for one feature use X\.reshape\(-1, 1\)"):
+    with pytest.raises(ValueError, match=r"2-D.*X\.reshape\(-1, 1\) for one feature or "
+                                         r"X\.reshape\(1, -1\) for one sample"):
         net.fit(X[:, 0], y)
     with pytest.raises(ValueError, match=r"2-D .*got shape \(10, 3, 1\)$"):
         net.fit(X[:, :, None], y)
