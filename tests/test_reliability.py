@@ -118,8 +118,9 @@ def test_interrupted_fit_keeps_last_completed_epoch(backend):
 @pytest.mark.parametrize("why", ["X_val features", "validation split", "y_val samples"])
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_refused_refit_leaves_the_fitted_model(backend, why, kind):
-    """The refit's X has other features and its y other classes: a refit that sets those
-    before a later check refuses it leaves a model whose parameters disagree with them."""
+    """A refit with other features and classes, refused by a check after the first ones,
+    leaves the fitted model as it was (it used to keep the refused data's n_features_in_ and
+    classes_ beside the old parameters)."""
     X, y = toy_classification(n=30)
     X2, y2 = toy_classification(n=30, n_features=5, seed=1)
     model = nn.DeepNeuralNetwork if kind == "classifier" else nn.DeepNeuralNetworkRegressor
