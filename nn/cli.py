@@ -118,9 +118,12 @@ def cmd_train(args):
     model._check_hyperparameters()
     print(f"training {cls.__name__}{params['hidden_layer_sizes']} on {source}: "
           f"{len(X_train)} train / {len(X_dev)} dev examples, backend {backend}")
-    if backend != "numpy" and not args.quiet:
+    if backend == "numba" and not args.quiet:
         print("the first epoch also loads the compiled kernels from Numba's cache; the first "
               "run on a machine compiles them, which takes about half a minute")
+    elif backend == "cuda" and not args.quiet:
+        print("the first epoch also compiles the CUDA kernels (every run: they are not cached "
+              "on disk)")
     show, close = _progress(model.epochs, not args.quiet)
     stamps = []
 
