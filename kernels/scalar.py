@@ -26,10 +26,27 @@ def sigmoid_of(z, e):
     return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
 
 
+def sigmoid(z):
+    """sigma(z) for one element."""
+    return sigmoid_of(z, exp_nonpositive(-abs(z)))
+
+
+def sigmoid_grad(dA, z):
+    """dA * sigma'(z) = dA * s * (1 - s), in the reference's order of operations."""
+    s = sigmoid(z)
+    return dA * s * (1 - s)
+
+
+def tanh_grad(dA, z):
+    """dA * tanh'(z) = dA * (1 - tanh(z)^2)."""
+    t = tanh(z)
+    return dA * (1 - t * t)
+
+
 def activation_value(z, code, slope):
     """g(z) for one element (not softmax)."""
     if code == SIGMOID:
-        return sigmoid_of(z, exp_nonpositive(-abs(z)))
+        return sigmoid(z)
     if code == TANH:
         return tanh(z)
     if code == RELU:
@@ -42,11 +59,9 @@ def activation_value(z, code, slope):
 def activation_grad(dA, z, code, slope):
     """dA * g'(z) for one element, in the reference's order of operations."""
     if code == SIGMOID:
-        s = sigmoid_of(z, exp_nonpositive(-abs(z)))
-        return dA * s * (1 - s)
+        return sigmoid_grad(dA, z)
     if code == TANH:
-        t = tanh(z)
-        return dA * (1 - t * t)
+        return tanh_grad(dA, z)
     if code == RELU:
         return dA if z > 0 else dA * 0
     if code == LEAKY_RELU:
@@ -119,7 +134,7 @@ def row_moments(X, r):
 
 
 #: In dependency order: each function may call those before it.
-__all__ = ["sigmoid_of", "activation_value", "activation_grad", "softmax_column",
+__all__ = ["sigmoid_of", "sigmoid", "sigmoid_grad", "tanh_grad", "activation_value", "activation_grad", "softmax_column",
            "output_column", "layer_stream", "row_moments"]
 
 

@@ -7,33 +7,30 @@ compilation of the same loop body by ``config.PARALLEL_MIN_WORK``, and explicit 
 BLAS for matrix products by ``config.BLAS_MIN_WORK``. Nothing compiles at import; call
 `warmup` (or ``nn.warmup``) to compile ahead of the first fit.
 """
-import contextlib
-import os
+import numba
+import numpy as np
 
-# Numba's OpenMP workers busy-wait after each parallel region by default; on a machine
-# with few cores they then starve BLAS calls and the next launch (measured on 2 cores:
-# a BLAS product after a parallel region 8.2 ms spinning, 0.81 ms passive; a small
-# parallel launch 44 us spinning, 5 us passive). Set before the thread pool starts.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from .. import config
+from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, check_name
+from . import layers as K
+from . import updates as U
+from .network import Workspace
+from .network import network_pass as _network_pass
+from .network import stacked_buffers as _stacked_buffers
+from .network import train_loop as _train_loop
+from .small import gradient_small as _gradient_small
+from .small import output_small as _output_small
+from .small import train_loop_small as _train_loop_small
+from .threads import choose_layer as _choose_layer
+from .threads import num_threads  # noqa: F401  (the backend contract's thread context)
+from .threads import serialized as _serialized
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .. import config  # noqa: E402
-from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, check_name  # noqa: E402
-from . import layers as K  # noqa: E402
-from . import updates as U  # noqa: E402
-from .network import Workspace  # noqa: E402
-from .network import network_pass as _network_pass  # noqa: E402
-from .network import network_pass_serial as _network_pass_serial  # noqa: E402
-from .network import stacked_buffers as _stacked_buffers  # noqa: E402
-from .network import train_loop as _train_loop  # noqa: E402
-from .small import gradient_small as _gradient_small  # noqa: E402
-from .small import output_small as _output_small  # noqa: E402
-from .small import train_loop_small as _train_loop_small  # noqa: E402
+_choose_layer()
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
+#: (seed, step, dropout) of a pass without dropout, typed as at a training step.
+_NO_DROPOUT = (np.uint64(0), 0, False)
 #: Columns per call of network_output/network_cost, to bound their work buffers.
 _CHUNK = 4096
 
@@ -57,12 +54,6 @@ def _pick(module, name, work):
     return getattr(module, f"{name}_{'parallel' if _par(work) else 'serial'}")
 
 
-def _small(spec, m):
-    """Whether no kernel of a pass over m columns reaches the parallel threshold: such
-    networks run the serial compilation of the whole network code."""
-    return spec.largest_kernel(m) < config.PARALLEL_MIN_WORK
-
-
 def _product(work):
     return K.BLAS if work >= config.BLAS_MIN_WORK else K.LOOPS
 
@@ -82,27 +73,15 @@ def _key(seed, step, layer):
         return hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(layer))
 
 
-@contextlib.contextmanager
-def num_threads(n):
-    """Run the enclosed code with Numba's thread count set to n (None: unchanged), then restore it."""
-    if n is None:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
 # ---------------------------------------------------------------------- ops
+@_serialized
 def activation_forward(Z, activation, slope=0.01):
     A = np.empty_like(Z)
     _pick(K, "activate", Z.size)(Z, A, _code(activation), float(slope))
     return A
 
 
+@_serialized
 def activation_backward(dA, Z, activation, slope=0.01):
     code = _code(activation, ("sigmoid", "tanh", "relu", "leaky_relu", "identity"))
     dZ = np.empty_like(dA)
@@ -110,6 +89,7 @@ def activation_backward(dA, Z, activation, slope=0.01):
     return dZ
 
 
+@_serialized
 def linear_forward(W, b, A_prev, activation, slope=0.01):
     n, k = W.shape
     m = A_prev.shape[1]
@@ -122,6 +102,7 @@ def linear_forward(W, b, A_prev, activation, slope=0.01):
     return Z, A
 
 
+@_serialized
 def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     n, k = W.shape
     m = dZ.shape[1]
@@ -139,12 +120,14 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     return dW, db, dA_prev
 
 
+@_serialized
 def output_delta(AL, Y):
     out = np.empty_like(AL)
     _pick(U, "subtract", AL.size)(AL, Y, out)
     return out
 
 
+@_serialized
 def l2_penalty(weights, l2, m):
     if l2 == 0.0:
         return 0.0
@@ -154,6 +137,7 @@ def l2_penalty(weights, l2, m):
     return float(l2 / (2 * m) * total)
 
 
+@_serialized
 def _cost(ZL, Y, code, weights, l2):
     m = ZL.shape[1]
     partial = np.zeros(K.n_blocks(m))
@@ -174,12 +158,14 @@ def mean_squared_error(ZL, Y, weights=(), l2=0.0):
     return _cost(ZL, Y, K.IDENTITY, weights, l2)
 
 
+@_serialized
 def dropout_mask(seed, step, layer, shape, keep_prob, dtype=np.float64):
     D = np.empty(shape, np.uint8)
     _pick(K, "mask", D.size)(_key(seed, step, layer), float(keep_prob), D)
     return D.astype(dtype)
 
 
+@_serialized
 def dropout_forward(A, D, keep_prob):
     out = np.empty_like(A)
     _pick(U, "scale_mask", A.size)(A, D, A.dtype.type(keep_prob), out)
@@ -190,6 +176,7 @@ def dropout_backward(dA, D, keep_prob):
     return dropout_forward(dA, D, keep_prob)
 
 
+@_serialized
 def _step(theta, grad, v, s, code, lr, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, step=1):
     hp = np.zeros(8, theta.dtype)
     b = beta1 if code == U.ADAM else beta
@@ -221,12 +208,14 @@ def optimizer_update(theta, grad, states, lr, step, opt):
           opt.epsilon, step)
 
 
+@_serialized
 def standardize_fit(X):
     mean, std = np.empty(X.shape[0]), np.empty(X.shape[0])
     _pick(U, "standardize_fit", X.size)(np.ascontiguousarray(X), mean, std)
     return mean, std
 
 
+@_serialized
 def standardize(X, mean, std):
     out = np.empty(X.shape, np.result_type(X.dtype, mean.dtype))
     _pick(U, "standardize", X.size)(np.ascontiguousarray(X), mean, std, out)
@@ -257,25 +246,26 @@ def _fused_buffers(spec, capacity, dtype):
             np.zeros((spec.sizes[-1], capacity), dtype))
 
 
+@_serialized
 def network_output(theta, X, spec):
     out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
     capacity = _fused_capacity(spec, X.shape[1])
     if capacity:
         no_targets = np.zeros((spec.sizes[-1], 0), X.dtype)
         _output_small(theta, np.ascontiguousarray(X), no_targets, _net(spec),
-                      *_fused_buffers(spec, capacity, theta.dtype), out)
+                      *_fused_buffers(spec, capacity, theta.dtype), out, *_NO_DROPOUT)
         return out
     net, launch = _net(spec), _launch()
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
-        run = _network_pass_serial if _small(spec, mb) else _network_pass
-        run(theta, theta, X0, X0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
+        _network_pass(theta, theta, X0, X0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
         AL = ws.A[(sum(spec.sizes[1:-1])) * mb:][:spec.sizes[-1] * mb]
         out[:, start:start + mb] = AL.reshape(spec.sizes[-1], mb)
     return out
 
 
+@_serialized
 def network_cost(theta, X, Y, spec):
     net, launch = _net(spec), _launch()
     data_only = net[:6] + (0.0,)
@@ -284,19 +274,19 @@ def network_cost(theta, X, Y, spec):
     if capacity:
         total = _output_small(theta, np.ascontiguousarray(X), np.ascontiguousarray(Y),
                               data_only, *_fused_buffers(spec, capacity, theta.dtype),
-                              np.empty((spec.sizes[-1], m), theta.dtype))
+                              np.empty((spec.sizes[-1], m), theta.dtype), *_NO_DROPOUT)
         return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
     ws = Workspace(spec.sizes, min(m, _CHUNK), theta.dtype, 0)
     total = 0.0
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
         Yc = np.ascontiguousarray(Y[:, start:start + mb])
-        run = _network_pass_serial if _small(spec, mb) else _network_pass
-        total += run(theta, theta, X0, Yc, data_only, ws.buffers(), np.uint64(0), 0, False,
-                     launch, 1) * mb
+        total += _network_pass(theta, theta, X0, Yc, data_only, ws.buffers(), np.uint64(0), 0,
+                               False, launch, 1) * mb
     return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
 
 
+@_serialized
 def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
@@ -308,9 +298,8 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
         return float(cost), grad
     X0, Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y)
     ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
-    run = _network_pass_serial if _small(spec, X0.shape[0]) else _network_pass
-    cost = run(theta, grad, X0, Y, _net(spec), ws.buffers(),
-               np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
+    cost = _network_pass(theta, grad, X0, Y, _net(spec), ws.buffers(),
+                         np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
     return float(cost), grad
 
 
@@ -347,6 +336,7 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
     return _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, ws)
 
 
+@_serialized
 def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, ws):
     v = states[0] if opt.name in ("momentum", "adam") else theta[:0]
     s = states[-1] if opt.name in ("rmsprop", "adam") else theta[:0]
@@ -380,22 +370,20 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
                        ws=ws)
 
 
+@_serialized
 def warmup(dtype="float64"):
     """Compile (or load from the cache) every kernel a fit, a predict and a cost (which
     also scores validation data during a fit) use, for `dtype`: the fused network code of
-    small networks, the serial layer kernels' network code with loop products, and the layer
-    kernels' loop with the parallel network code, with loop and BLAS products."""
+    small networks, and the layer kernels' training loop and network pass. Loops or BLAS,
+    serial or parallel, is chosen inside the compiled code, so both are covered."""
     from ..warmup import cases
-    names = ("PARALLEL_MIN_WORK", "BLAS_MIN_WORK", "FUSED_MAX_WORK")
+    saved = config.FUSED_MAX_WORK
     for theta, states, X, Y, spec, opt in cases(dtype):
-        for limits in ((1 << 62, 1 << 62, 1 << 62), (1 << 62, 1 << 62, 0), (0, 0, 0)):
-            saved = [getattr(config, name) for name in names]
-            for name, value in zip(names, limits):
-                setattr(config, name, value)
+        for fused_max in (1 << 62, 0):
+            config.FUSED_MAX_WORK = fused_max
             try:
                 train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
                 network_output(theta, np.ascontiguousarray(X.T), spec)
                 network_cost(theta, np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), spec)
             finally:
-                for name, value in zip(names, saved):
-                    setattr(config, name, value)
+                config.FUSED_MAX_WORK = saved

@@ -15,12 +15,11 @@ import numpy as np
 
 from .. import hashing
 from ._jit import jit
-from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_parallel, backprop_serial, forward_parallel,
-                     forward_serial, n_blocks, output_cost_parallel, output_cost_serial,
-                     weight_grads_parallel, weight_grads_serial)
+from .blas import gemm
+from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_serial, forward_serial, n_blocks,
+                     output_cost_serial, weight_grads_serial)
 from .updates import (ADAM, gather_columns_serial, gather_rows_parallel, gather_rows_serial,
-                      optimizer_step_parallel, optimizer_step_serial,
-                      sum_of_squares_parallel, sum_of_squares_serial)
+                      optimizer_step_parallel, optimizer_step_serial, sum_of_squares_serial)
 
 
 class Workspace:
@@ -110,21 +109,15 @@ def product_mode(work, blas_min):
 
 
 @jit
-def in_parallel(work, product, par_min):
-    """Whether a layer's kernel takes Numba's threads: only for loop products of enough work.
-
-    With a BLAS product the remaining pass is light, and running it on Numba's threads
-    right after BLAS's own would make the two thread pools fight for the cores (measured
-    on 2 cores: the backward pass of W3 took 3.0 ms that way and 1.7 ms this way).
-    """
-    return work >= par_min and product != BLAS
-
-
-@jit
 def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_output,
-                 first_given=False):
+                 first_given):
     """Fill Z, A (and D) of every layer for the examples in the rows of X0 (mb, n_0);
     return A_L.
+
+    The layer kernels run serially: a product with enough work for Numba's threads
+    (``config.PARALLEL_MIN_WORK``) also has enough for BLAS (``config.BLAS_MIN_WORK``),
+    which brings its own threads, and running the light epilogue on Numba's threads right
+    after BLAS's would make the two pools fight for the cores.
 
     Without activate_output the last layer gets Z only: `cost_of_output` then applies the
     output activation in the same pass as the cost. With first_given, Z_1 already holds
@@ -132,7 +125,7 @@ def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_o
     """
     Zs, As, Ds, _ = views
     sizes, _, keeps, act, out, slope, _ = net
-    par_min, blas_min = launch
+    blas_min = launch[1]
     mb = X0.shape[0]
     L = sizes.size - 1
     A_prev = X0
@@ -142,31 +135,26 @@ def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_o
         key = hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(l))
         work = sizes[l] * sizes[l - 1] * mb
         product = GIVEN if first_given and l == 1 else product_mode(work, blas_min)
-        if in_parallel(work, product_mode(work, blas_min), par_min):
-            forward_parallel(Ws[l - 1], bs[l - 1], A_prev, l == 1, Zs[l - 1], As[l - 1],
-                             Ds[l - 1], code, slope, keep, key, product)
-        else:
-            forward_serial(Ws[l - 1], bs[l - 1], A_prev, l == 1, Zs[l - 1], As[l - 1],
-                           Ds[l - 1], code, slope, keep, key, product)
+        forward_serial(Ws[l - 1], bs[l - 1], A_prev, l == 1, Zs[l - 1], As[l - 1], Ds[l - 1],
+                       code, slope, keep, key, product)
         A_prev = As[l - 1]
     return A_prev
 
 
 @jit
-def cost_of_output(Ws, Y, views, net, partial, want_delta, launch, first_squares=-1.0):
+def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares):
     """J on the last forward pass (data term plus L2), with the output activation applied
     to A_L in the same pass; fills dZ_L = A_L - Y when asked.
 
     first_squares, when not negative, is ||W_1||^2 known by the caller (the Gram path).
+    Both passes are serial: they read n_L m and the weights once, little work beside a
+    step's products, and their parallel compilations cost seconds on a first fit.
     """
     Zs, As, _, dZs = views
-    sizes, _, _, _, out, _, l2 = net
+    out, l2 = net[4], net[6]
     mb = Y.shape[1]
     nb = n_blocks(mb)
-    if sizes[sizes.size - 1] * mb >= launch[0]:
-        output_cost_parallel(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
-    else:
-        output_cost_serial(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
+    output_cost_serial(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
     total = 0.0
     for c in range(nb):
         total += partial[c]
@@ -176,8 +164,6 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, launch, first_squares
         for i, W in enumerate(Ws):
             if i == 0 and first_squares >= 0:
                 squares += first_squares
-            elif W.size >= launch[0]:
-                squares += sum_of_squares_parallel(W.ravel(), partial)
             else:
                 squares += sum_of_squares_serial(W.ravel(), partial)
         cost += l2 / (2 * mb) * squares
@@ -185,15 +171,16 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, launch, first_squares
 
 
 @jit
-def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, row_ok, first_given=False):
-    """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1.
+def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, row_ok, first_given):
+    """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1, with
+    serial layer kernels as in `forward_pass`.
 
     With first_given, layer 1 gets db only and dW_1 = 0 (the Gram path updates W_1).
     Returns whether every dW and db is finite (from the kernels' per-row flags in row_ok).
     """
     Zs, As, Ds, dZs = views
     sizes, _, keeps, act, _, slope, l2 = net
-    par_min, blas_min = launch
+    blas_min = launch[1]
     mb = X0.shape[0]
     row_start = 0
     for l in range(sizes.size - 1, 0, -1):
@@ -203,21 +190,12 @@ def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, row_ok, first_g
         work = sizes[l] * sizes[l - 1] * mb
         product = product_mode(work, blas_min)
         grads_product = GIVEN if first_given and l == 1 else product
-        parallel = in_parallel(work, product, par_min)
-        if parallel:
-            weight_grads_parallel(dZs[l - 1], A_prev, l == 1, Ws[l - 1], l2, dWs[l - 1],
-                                  dbs[l - 1], grads_product, rows)
-        else:
-            weight_grads_serial(dZs[l - 1], A_prev, l == 1, Ws[l - 1], l2, dWs[l - 1],
-                                dbs[l - 1], grads_product, rows)
+        weight_grads_serial(dZs[l - 1], A_prev, l == 1, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
+                            grads_product, rows)
         if l > 1:
             keep = keeps[l - 1] if dropout else 1.0
-            if parallel:
-                backprop_parallel(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2],
-                                  keep, act, slope, product)
-            else:
-                backprop_serial(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2],
-                                keep, act, slope, product)
+            backprop_serial(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2], keep, act,
+                            slope, product)
     for i in range(row_start):
         if row_ok[i] == 0.0:
             return False
@@ -231,14 +209,14 @@ def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, launch, mode)
     sizes, offsets = net[0], net[1]
     Ws, bs = param_views(theta, sizes, offsets)
     views = batch_views(ws, sizes, X0.shape[0], X0.shape[0])
+    no_gram = np.bool_(False)  # not a literal, so that every caller shares one compilation
+    forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, mode == 0, no_gram)
     if mode == 0:
-        forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, True)
         return 0.0
-    forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, False)
-    cost = cost_of_output(Ws, Y, views, net, ws[4], mode == 2, launch)
+    cost = cost_of_output(Ws, Y, views, net, ws[4], mode == 2, -1.0)
     if mode == 2:
         dWs, dbs = param_views(grad, sizes, offsets)
-        backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5])
+        backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5], no_gram)
     return cost
 
 
@@ -298,7 +276,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
     par_min = launch[0]
     m = X.shape[0]
     n0, nL = sizes[0], sizes[sizes.size - 1]
-    dropout = False
+    dropout = np.bool_(False)
     for l in range(sizes.size):
         dropout = dropout or keeps[l] < 1.0
     Ws, bs = param_views(theta, sizes, offsets)
@@ -312,10 +290,10 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
     if use_gram:
         X0 = X
         if not have_A0:
-            gather_columns_serial(Y, perms[0], 0, Ybuf[:nL * m].reshape((nL, m)))
+            gather_columns_serial(Y, perms[0], np.int64(0), Ybuf[:nL * m].reshape((nL, m)))
         if not have_G:
-            np.dot(X0, X0.T, G)
-        np.dot(Ws[0], X0.T, WA)
+            gemm(X0, False, X0, True, G)
+        gemm(Ws[0], False, X0, True, WA)
         P0[:, :] = WA
         U[:, :] = 0
         w0_squares = frobenius(Ws[0], Ws[0])
@@ -338,11 +316,12 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
             if use_gram:
                 views[0][0][:, :] = WA
                 if l2 != 0.0:
-                    np.dot(U, G, UG)
+                    gemm(U, False, G, False, UG)
                     first_squares = (c * c * w0_squares - 2 * c * frobenius(P0, U)
                                      + frobenius(UG, U))
-            forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, False, use_gram)
-            cost = cost_of_output(Ws, Yb, views, net, ws[4], True, launch, first_squares)
+            forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, np.bool_(False),
+                         use_gram)
+            cost = cost_of_output(Ws, Yb, views, net, ws[4], np.bool_(True), first_squares)
             finite = backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5],
                                    use_gram)
             if not (np.isfinite(cost) and finite):
@@ -358,7 +337,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
                 for i in range(U.shape[0]):
                     for j in range(m):
                         U[i, j] = r * U[i, j] + lr / m * dZ1[i, j]
-                np.dot(dZ1, G, UG)
+                gemm(dZ1, False, G, False, UG)
                 for i in range(WA.shape[0]):
                     for j in range(m):
                         WA[i, j] = r * WA[i, j] - lr / m * UG[i, j]
@@ -371,7 +350,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
             break
     if use_gram:
         W1 = Ws[0]
-        np.dot(U, X, W1 if c == 0.0 else dWs[0])
+        gemm(U, False, X, False, W1 if c == 0.0 else dWs[0])
         if c != 0.0:
             for i in range(W1.shape[0]):
                 for k in range(W1.shape[1]):
@@ -381,30 +360,3 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
                 for k in range(W1.shape[1]):
                     W1[i, k] = -W1[i, k]
     return step
-
-
-def _serial_copies():
-    """The network functions compiled again with every ``*_parallel`` kernel replaced by its
-    serial twin. Small networks predict and evaluate through these (and train through
-    `small.train_loop_small`), so they compile no parallel code (Numba's slowest
-    compilations) and never touch the thread pool."""
-    from types import FunctionType
-    from . import layers, updates
-    namespace = dict(globals())
-    for module in (layers, updates):
-        for name, obj in vars(module).items():
-            if name.endswith("_parallel") and name[:-9] + "_serial" in vars(module):
-                namespace[name] = vars(module)[name[:-9] + "_serial"]
-    copies = {}
-    for name in ("layer_views", "param_views", "batch_views", "product_mode", "in_parallel",
-                 "forward_pass", "cost_of_output", "backward_pass", "network_pass"):
-        fn = globals()[name].py_func
-        copy = FunctionType(fn.__code__, namespace, name + "_serial", fn.__defaults__)
-        copy.__qualname__ = name + "_serial"
-        copy.__doc__ = fn.__doc__
-        namespace[name] = copies[name] = jit(copy)
-    return copies
-
-
-_SERIAL = _serial_copies()
-network_pass_serial = _SERIAL["network_pass"]

@@ -26,13 +26,13 @@ import numpy as np
 from .. import hashing
 from ._jit import jit
 from .elementary import exp_nonpositive, log1p_unit
-from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, TANH, activation_grad,
-                     activation_value, layer_stream, output_column, sigmoid_of)
+from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, TANH, layer_stream, output_column,
+                     sigmoid, sigmoid_grad, sigmoid_of, tanh, tanh_grad)
 from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
 
-@jit(inline="always")
+@jit
 def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     """Forward pass of the mini-batch in A[0] (n_0, mb) and its cost J with the L2 term.
 
@@ -46,61 +46,60 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     for l in range(1, L + 1):
         n, k, w0, keep, key = layer_stream(sizes, offsets, keeps, dropout, seed, step, l)
         for i in range(n):
+            z, a, d = Z[l, i], A[l, i], D[l, i]
             for j in range(mb):
-                Z[l, i, j] = 0
+                z[j] = 0
             for c in range(k):
-                w = theta[w0 + i * k + c]
+                w, a_in = theta[w0 + i * k + c], A[l - 1, c]
                 for j in range(mb):
-                    Z[l, i, j] += w * A[l - 1, c, j]
+                    z[j] += w * a_in[j]
                 squares += w * w
             bi = theta[w0 + n * k + i]
             for j in range(mb):
-                Z[l, i, j] += bi
+                z[j] += bi
             if l == L:
                 continue
             if act == RELU:
                 for j in range(mb):
-                    A[l, i, j] = max(Z[l, i, j], 0)
+                    a[j] = max(z[j], 0)
             elif act == LEAKY_RELU:
                 for j in range(mb):
-                    A[l, i, j] = Z[l, i, j] if Z[l, i, j] > 0 else Z[l, i, j] * slope
+                    a[j] = z[j] if z[j] > 0 else z[j] * slope
             elif act == IDENTITY:
                 for j in range(mb):
-                    A[l, i, j] = Z[l, i, j]
-            elif act == SIGMOID:  # a constant code, so that the loop body has no branches
+                    a[j] = z[j]
+            elif act == SIGMOID:
                 for j in range(mb):
-                    A[l, i, j] = activation_value(Z[l, i, j], SIGMOID, slope)
-            elif act == TANH:
-                for j in range(mb):
-                    A[l, i, j] = activation_value(Z[l, i, j], TANH, slope)
+                    a[j] = sigmoid(z[j])
             else:
                 for j in range(mb):
-                    A[l, i, j] = activation_value(Z[l, i, j], act, slope)
+                    a[j] = tanh(z[j])
             if keep < 1.0:
                 row = hashing.row_key(key, np.uint64(i))
                 for j in range(mb):
-                    D[l, i, j] = 1 if hashing.uniform(row, np.uint64(j)) < keep else 0
+                    d[j] = 1 if hashing.uniform(row, np.uint64(j)) < keep else 0
                 for j in range(mb):
-                    A[l, i, j] = A[l, i, j] / keep if D[l, i, j] else A[l, i, j] * 0
+                    a[j] = a[j] / keep if d[j] else a[j] * 0
     total = 0.0
     if out == SIGMOID:
         for i in range(sizes[L]):
+            z, a, y = Z[L, i], A[L, i], Yb[i]
             for j in range(mb):
-                z, y = Z[L, i, j], Yb[i, j]
-                e = exp_nonpositive(-abs(np.float64(z)))  # float64 for float32 data too
-                A[L, i, j] = sigmoid_of(z, e)
-                total += max(z, 0) - z * y + log1p_unit(e)
+                e = exp_nonpositive(-abs(np.float64(z[j])))  # float64 for float32 data too
+                a[j] = sigmoid_of(z[j], e)
+                total += max(z[j], 0) - z[j] * y[j] + log1p_unit(e)
     else:
         ZL, AL = Z[L, :sizes[L]], A[L, :sizes[L]]
         for j in range(mb):
             total += output_column(ZL, AL, Yb, j, out)
     for i in range(sizes[L]):
+        a, y, d = A[L, i], Yb[i], dZ[L, i]
         for j in range(mb):
-            dZ[L, i, j] = A[L, i, j] - Yb[i, j]
+            d[j] = a[j] - y[j]
     return total / mb + (l2 / (2 * mb) * squares if l2 != 0.0 else 0.0)
 
 
-@jit(inline="always")
+@jit
 def backward(theta, grad, stack, net, dropout, mb):
     """dW_l, db_l of every layer into `grad`, from dZ[L] down, with no dA for layer 1.
 
@@ -115,15 +114,17 @@ def backward(theta, grad, stack, net, dropout, mb):
     for l in range(sizes.size - 1, 0, -1):
         n, k, w0 = sizes[l], sizes[l - 1], offsets[l - 1]
         for i in range(n):
-            total = dZ[l, i, 0] * 0
+            dz = dZ[l, i]
+            total = dz[0] * 0
             for j in range(mb):
-                total += dZ[l, i, j]
+                total += dz[j]
             grad[w0 + n * k + i] = total * inv_m
             probe += total * 0
             for c in range(k):
-                acc = dZ[l, i, 0] * 0
+                a_in = A[l - 1, c]
+                acc = dz[0] * 0
                 for j in range(mb):
-                    acc += dZ[l, i, j] * A[l - 1, c, j]
+                    acc += dz[j] * a_in[j]
                 p = w0 + i * k + c
                 grad[p] = acc * inv_m + decay * theta[p]
                 probe += grad[p] * 0
@@ -131,32 +132,28 @@ def backward(theta, grad, stack, net, dropout, mb):
             break
         keep = keeps[l - 1] if dropout else 1.0
         for c in range(k):
+            dp, z, d = dZ[l - 1, c], Z[l - 1, c], D[l - 1, c]
             for j in range(mb):
-                dZ[l - 1, c, j] = 0
+                dp[j] = 0
             for i in range(n):
-                w = theta[w0 + i * k + c]
+                w, dz = theta[w0 + i * k + c], dZ[l, i]
                 for j in range(mb):
-                    dZ[l - 1, c, j] += w * dZ[l, i, j]
+                    dp[j] += w * dz[j]
             if keep < 1.0:
                 for j in range(mb):
-                    dZ[l - 1, c, j] = dZ[l - 1, c, j] * D[l - 1, c, j] / keep
+                    dp[j] = dp[j] * d[j] / keep
             if act == RELU:
                 for j in range(mb):
-                    dZ[l - 1, c, j] = dZ[l - 1, c, j] if Z[l - 1, c, j] > 0 else dZ[l - 1, c, j] * 0
+                    dp[j] = dp[j] if z[j] > 0 else dp[j] * 0
             elif act == LEAKY_RELU:
                 for j in range(mb):
-                    dZ[l - 1, c, j] = (dZ[l - 1, c, j] if Z[l - 1, c, j] > 0
-                                       else dZ[l - 1, c, j] * slope)
+                    dp[j] = dp[j] if z[j] > 0 else dp[j] * slope
             elif act == SIGMOID:
                 for j in range(mb):
-                    dZ[l - 1, c, j] = activation_grad(dZ[l - 1, c, j], Z[l - 1, c, j], SIGMOID,
-                                                      slope)
+                    dp[j] = sigmoid_grad(dp[j], z[j])
             elif act == TANH:
                 for j in range(mb):
-                    dZ[l - 1, c, j] = activation_grad(dZ[l - 1, c, j], Z[l - 1, c, j], TANH, slope)
-            elif act != IDENTITY:
-                for j in range(mb):
-                    dZ[l - 1, c, j] = activation_grad(dZ[l - 1, c, j], Z[l - 1, c, j], act, slope)
+                    dp[j] = tanh_grad(dp[j], z[j])
     return probe == 0
 
 
@@ -174,7 +171,7 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
     sizes, keeps = net[0], net[2]
     m = X.shape[0]
     n0 = sizes[0]
-    dropout = False
+    dropout = np.bool_(False)
     for l in range(sizes.size):
         dropout = dropout or keeps[l] < 1.0
     for e in range(lrs.size):
@@ -198,8 +195,9 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
 
 
 @jit
-def output_small(theta, X, Y, net, stack, Yb, out):
-    """A_L of the columns of X (n_0, m) into `out` (n_L, m), and their summed data cost.
+def output_small(theta, X, Y, net, stack, Yb, out, seed, step, dropout):
+    """A_L of the columns of X (n_0, m) into `out` (n_L, m), and their summed data cost,
+    under the dropout masks of (seed, step) when `dropout` (predictions pass False).
 
     Runs the fused forward pass on as many columns at a time as the stack holds. Y
     (n_L, m) gives the targets of the cost; with no columns the cost is against Yb as it
@@ -221,7 +219,7 @@ def output_small(theta, X, Y, net, stack, Yb, out):
             for i in range(nL):
                 for j in range(mb):
                     Yb[i, j] = Y[i, start + j]
-        total += forward_cost(theta, Yb, stack, net, np.uint64(0), 0, False, mb) * mb
+        total += forward_cost(theta, Yb, stack, net, seed, step, dropout, mb) * mb
         for i in range(nL):
             for j in range(mb):
                 out[i, start + j] = A[L, i, j]
