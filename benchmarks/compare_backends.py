@@ -19,8 +19,8 @@ GPU's are not traced).
 import os
 
 # OpenMP threads that busy-wait after a parallel region starve the next library's threads
-# on a small machine; PyTorch and Numba both use OpenMP, so every backend gets the passive
-# policy, set before any of them loads.
+# on a small machine; PyTorch uses OpenMP (and so does Numba's omp layer, when chosen), so
+# every backend gets the passive policy, set before any of them loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402

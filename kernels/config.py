@@ -16,8 +16,11 @@ ERROR_MODEL
     branch that keeps LLVM from vectorizing the loop around it.
 PARALLEL_MIN_WORK
     A kernel runs its ``prange`` version only when its work (multiply-adds, or
-    elements for element-wise kernels) reaches this; below it the serial
-    compilation of the same body runs, so small problems don't pay for threads.
+    elements for element-wise kernels) reaches this; below it the serial compilation
+    of the same body runs. Waking Numba's sleeping workers costs about 0.1 ms a
+    parallel region on 2 cores, so only large passes pay for it: Adam over 2**19
+    parameters took longer in parallel than serially, and over 2**23 about half the
+    time (asv ``OptimizerUpdate``, README).
 FUSED_MAX_WORK
     A network trains through the fused loop of ``kernels/cpu/small.py`` when every
     kernel of a mini-batch step (each layer's product, the gather, the optimizer update)
@@ -59,7 +62,7 @@ import os
 
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
 ERROR_MODEL = "numpy"
-PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 16))
+PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 21))
 BLAS_MIN_WORK = int(os.environ.get("NN_BLAS_MIN_WORK", 1 << 15))
 FUSED_MAX_WORK = int(os.environ.get("NN_FUSED_MAX_WORK", 1 << 15))
 COLUMN_BLOCK = 64

@@ -6,9 +6,16 @@ from numba import njit
 from .. import config
 
 
-def jit(fn=None, **options):
+def jit(fn=None, inner=False, **options):
     """``njit`` with caching and the project's fast-math flags and error model; compiles on
-    first call."""
+    first call.
+
+    inner: the function is called from compiled code only, so Numba builds neither its
+    Python nor its C wrapper, which would cost compile time on a machine's first run.
+    """
+    if inner:
+        options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
     def wrap(f):
         return njit(cache=True, fastmath=set(config.FASTMATH), error_model=config.ERROR_MODEL,
                     **options)(f)

@@ -63,7 +63,7 @@ def _reduced(typingctx, x, k):
     return types.float64(types.float64, types.float64), codegen
 
 
-@jit(forceinline=True)
+@jit(forceinline=True, inner=True)
 def polynomial(x, coeffs):
     """sum of coeffs[i] x^(n - i) by Horner's rule, coeffs highest power first."""
     p = coeffs[0] * 1.0
@@ -72,7 +72,7 @@ def polynomial(x, coeffs):
     return p
 
 
-@jit(forceinline=True)
+@jit(forceinline=True, inner=True)
 def exp_nonpositive(x):
     """e**x for x <= 0 (NaN stays NaN), as float64.
 
@@ -89,7 +89,7 @@ def exp_nonpositive(x):
     return y if x >= -746.0 else (0.0 if x < -746.0 else x)
 
 
-@jit(forceinline=True)
+@jit(forceinline=True, inner=True)
 def log1p_unit(e):
     """log(1 + e) for 0 <= e <= 1 (NaN stays NaN), as float64.
 
@@ -104,7 +104,7 @@ def log1p_unit(e):
     return (LN2 if big else 0.0) + (2 * s + 2 * s * t * q)
 
 
-@jit(forceinline=True)
+@jit(forceinline=True, inner=True)
 def expm1_nonpositive(x):
     """e**x - 1 for x <= 0 (NaN stays NaN), as float64: x times the Taylor series of
     (e**x - 1) / x above -0.75, where e**x - 1 would cancel, and e**x - 1 below."""
@@ -115,7 +115,7 @@ def expm1_nonpositive(x):
     return series if near else exp_nonpositive(x) - 1.0
 
 
-@jit(forceinline=True)
+@jit(forceinline=True, inner=True)
 def tanh(z):
     """tanh(z) as float64 (NaN stays NaN): -u / (2 + u) with u = e**(-2|z|) - 1, and the
     sign of z. No step cancels: u is within [-1, 0] and 2 + u within [1, 2]."""

@@ -24,7 +24,8 @@ from .elementary import exp_nonpositive, log1p_unit, tanh
 
 # Inlined by LLVM (``forceinline``) into every caller's loop, so that the loop vectorizes;
 # each helper is still typed and lowered by Numba only once per signature.
-_S = scalar.compiled(lambda fn: jit(fn, forceinline=True), exp_nonpositive=exp_nonpositive,
+_S = scalar.compiled(lambda fn: jit(fn, forceinline=True, inner=True),
+                     exp_nonpositive=exp_nonpositive,
                      log1p_unit=log1p_unit, tanh=tanh)
 activation_value, activation_grad = _S.activation_value, _S.activation_grad
 sigmoid, sigmoid_grad, tanh_grad = _S.sigmoid, _S.sigmoid_grad, _S.tanh_grad
@@ -42,7 +43,7 @@ def n_blocks(m):
     return (m + BLOCK - 1) // BLOCK
 
 
-@jit
+@jit(inner=True)
 def activate_block(Z, A, code, slope, j0, j1):
     """A = g(Z) on columns j0:j1; softmax normalizes each column."""
     n = Z.shape[0]
@@ -69,7 +70,7 @@ def activate_block(Z, A, code, slope, j0, j1):
                     a_row[j] = tanh(z_row[j])
 
 
-@jit
+@jit(inner=True)
 def mask_block(key, keep, D, j0, j1):
     """D[i, j] = 1 where the hash of (stream key, unit i, example j) is below keep, else 0."""
     for i in range(D.shape[0]):
@@ -78,7 +79,7 @@ def mask_block(key, keep, D, j0, j1):
             D[i, j] = 1 if hashing.uniform(rk, np.uint64(j)) < keep else 0
 
 
-@jit
+@jit(inner=True)
 def forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1):
     """Z += b; A = g(Z); inverted dropout A = A * D / keep; on columns j0:j1."""
     # Row views throughout: LLVM cannot prove a 2-D index j0 + j non-negative, and the
@@ -97,7 +98,7 @@ def forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1):
                 a_row[j] = a_row[j] / keep if d_row[j] else a_row[j] * 0
 
 
-@jit
+@jit(inner=True)
 def backward_epilogue(dZ, Z, D, keep, code, slope, j0, j1):
     """dZ = dZ * D / keep * g'(Z) on columns j0:j1 (dZ holds dA on entry).
 
@@ -132,12 +133,12 @@ def backward_epilogue(dZ, Z, D, keep, code, slope, j0, j1):
                 d_row[j] = tanh_grad(d_row[j], z_row[j])
 
 
-@jit
+@jit(inner=True)
 def _coef(M, transposed, r, c):
     return M[c, r] if transposed else M[r, c]
 
 
-@jit
+@jit(inner=True)
 def product_block(M, transposed, B, C, j0, j1):
     """C[:, j0:j1] = op(M) B[:, j0:j1], op(M) = M or M^T, four output rows at a time.
 
@@ -175,7 +176,7 @@ def product_block(M, transposed, B, C, j0, j1):
                         c_row[j] += a * b_row[j]
 
 
-@jit
+@jit(inner=True)
 def product_block_rows(M, Bt, C, j0, j1):
     """C[:, j0:j1] = M Bt[j0:j1]^T for a right factor stored one column per row, Bt (m, k).
 
@@ -276,7 +277,7 @@ def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
         row_ok[i] = 1.0 if probe == 0 else 0.0
 
 
-@jit
+@jit(inner=True)
 def finish_grad_row(dw_row, w_row, inv_m, decay, probe):
     """dw_row = dw_row / m + (l2 / m) w_row in place; returns probe plus the sum of
     dw_row * 0, NaN when an element is not finite.

@@ -18,7 +18,7 @@ from ._jit import jit
 from .blas import gemm
 from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_serial, forward_serial, n_blocks,
                      output_cost_serial, weight_grads_serial)
-from .updates import (ADAM, gather_columns_serial, gather_rows_parallel, gather_rows_serial,
+from .updates import (ADAM, gather_columns_serial, gather_rows_serial,
                       optimizer_step_parallel, optimizer_step_serial, sum_of_squares_serial)
 
 
@@ -74,7 +74,7 @@ def stacked_buffers(sizes, capacity, dtype):
             np.zeros(shape, dtype))
 
 
-@jit
+@jit(inner=True)
 def layer_views(buf, sizes, capacity, mb):
     """Views (n_l, mb) of layers 1..L into a flat buffer laid out for `capacity` columns."""
     views = []
@@ -85,7 +85,7 @@ def layer_views(buf, sizes, capacity, mb):
     return views
 
 
-@jit
+@jit(inner=True)
 def param_views(theta, sizes, offsets):
     """Lists of W_l (n_l, n_{l-1}) and b_l (n_l,) views into a flat parameter vector."""
     Ws, bs = [], []
@@ -96,19 +96,19 @@ def param_views(theta, sizes, offsets):
     return Ws, bs
 
 
-@jit
+@jit(inner=True)
 def batch_views(ws, sizes, capacity, mb):
     Z, A, D, dZ = ws[0], ws[1], ws[2], ws[3]
     return (layer_views(Z, sizes, capacity, mb), layer_views(A, sizes, capacity, mb),
             layer_views(D, sizes, capacity, mb), layer_views(dZ, sizes, capacity, mb))
 
 
-@jit
+@jit(inner=True)
 def product_mode(work, blas_min):
     return BLAS if work >= blas_min else LOOPS
 
 
-@jit
+@jit(inner=True)
 def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_output,
                  first_given):
     """Fill Z, A (and D) of every layer for the examples in the rows of X0 (mb, n_0);
@@ -141,7 +141,7 @@ def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_o
     return A_prev
 
 
-@jit
+@jit(inner=True)
 def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares):
     """J on the last forward pass (data term plus L2), with the output activation applied
     to A_L in the same pass; fills dZ_L = A_L - Y when asked.
@@ -170,7 +170,7 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares):
     return cost
 
 
-@jit
+@jit(inner=True)
 def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, row_ok, first_given):
     """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1, with
     serial layer kernels as in `forward_pass`.
@@ -220,7 +220,7 @@ def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, launch, mode)
     return cost
 
 
-@jit
+@jit(inner=True)
 def set_hyperparameters(hp, opt, lr, step):
     """hp = (lr, beta|beta1, 1-beta|1-beta1, beta2, 1-beta2, eps, 1-beta1^t, 1-beta2^t)."""
     code, beta, beta1, beta2, eps = opt
@@ -235,7 +235,16 @@ def set_hyperparameters(hp, opt, lr, step):
     hp[7] = 1 - beta2 ** step
 
 
-@jit
+@jit(inner=True)
+def copy_into(dst, src):
+    """dst[:, :] = src for two arrays of one shape, as a loop: slice assignment from an
+    array compiles Numba's message for mismatched shapes, seconds of a first fit."""
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            dst[i, j] = src[i, j]
+
+
+@jit(inner=True)
 def frobenius(A, B):
     """Sum of A * B over two arrays of one shape."""
     total = 0.0
@@ -294,7 +303,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
         if not have_G:
             gemm(X0, False, X0, True, G)
         gemm(Ws[0], False, X0, True, WA)
-        P0[:, :] = WA
+        copy_into(P0, WA)
         U[:, :] = 0
         w0_squares = frobenius(Ws[0], Ws[0])
     for e in range(lrs.size):
@@ -306,15 +315,12 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
             X0 = X if static_batch else X0buf[:mb * n0].reshape((mb, n0))
             Yb = Ybuf[:nL * mb].reshape((nL, mb))
             if not static_batch:
-                if n0 * mb >= par_min:
-                    gather_rows_parallel(X, perms[e], start, X0)
-                else:
-                    gather_rows_serial(X, perms[e], start, X0)
+                gather_rows_serial(X, perms[e], start, X0)
             if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):
                 gather_columns_serial(Y, perms[e], start, Yb)
             first_squares = -1.0
             if use_gram:
-                views[0][0][:, :] = WA
+                copy_into(views[0][0], WA)
                 if l2 != 0.0:
                     gemm(U, False, G, False, UG)
                     first_squares = (c * c * w0_squares - 2 * c * frobenius(P0, U)

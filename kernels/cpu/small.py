@@ -32,7 +32,7 @@ from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
 
-@jit
+@jit(inner=True)
 def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     """Forward pass of the mini-batch in A[0] (n_0, mb) and its cost J with the L2 term.
 
@@ -99,7 +99,7 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     return total / mb + (l2 / (2 * mb) * squares if l2 != 0.0 else 0.0)
 
 
-@jit
+@jit(inner=True)
 def backward(theta, grad, stack, net, dropout, mb):
     """dW_l, db_l of every layer into `grad`, from dZ[L] down, with no dA for layer 1.
 
