@@ -18,8 +18,8 @@ from .network import Workspace
 from .network import network_pass as _network_pass
 from .network import stacked_buffers as _stacked_buffers
 from .network import train_loop as _train_loop
-from .small import gradient_small as _gradient_small
-from .small import output_small as _output_small
+from .small import backward as _backward
+from .small import forward_cost as _forward_cost
 from .small import train_loop_small as _train_loop_small
 from .threads import choose_layer as _choose_layer
 from .threads import num_threads  # noqa: F401  (the backend contract's thread context)
@@ -29,8 +29,6 @@ _choose_layer()
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
-#: (seed, step, dropout) of a pass without dropout, typed as at a training step.
-_NO_DROPOUT = (np.uint64(0), 0, False)
 #: Columns per call of network_output/network_cost, to bound their work buffers.
 _CHUNK = 4096
 
@@ -246,14 +244,31 @@ def _fused_buffers(spec, capacity, dtype):
             np.zeros((spec.sizes[-1], capacity), dtype))
 
 
+def _fused_forward(theta, X, Y, net, spec, capacity, out, seed=np.uint64(0), step=0,
+                   dropout=False):
+    """Forward passes of the fused code (``small.forward_cost``) over the columns of X
+    (n_0, m), `capacity` at a time: A_L into out (n_L, m), and the summed data cost against
+    Y (n_L, m), or against zeros when Y has no columns (the caller ignores it then).
+    Returns that sum and the buffers, which hold the last chunk's pass."""
+    stack, Yb = _fused_buffers(spec, capacity, theta.dtype)
+    A, L, n0, nL = stack[0], len(spec.sizes) - 1, spec.sizes[0], spec.sizes[-1]
+    total = 0.0
+    for start in range(0, X.shape[1], capacity):
+        mb = min(capacity, X.shape[1] - start)
+        A[0, :n0, :mb] = X[:, start:start + mb]
+        if Y.shape[1]:
+            Yb[:, :mb] = Y[:, start:start + mb]
+        total += _forward_cost(theta, Yb, stack, net, seed, step, dropout, mb) * mb
+        out[:, start:start + mb] = A[L, :nL, :mb]
+    return total, (stack, Yb)
+
+
 @_serialized
 def network_output(theta, X, spec):
     out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
     capacity = _fused_capacity(spec, X.shape[1])
     if capacity:
-        no_targets = np.zeros((spec.sizes[-1], 0), X.dtype)
-        _output_small(theta, np.ascontiguousarray(X), no_targets, _net(spec),
-                      *_fused_buffers(spec, capacity, theta.dtype), out, *_NO_DROPOUT)
+        _fused_forward(theta, X, X[:, :0], _net(spec), spec, capacity, out)
         return out
     net, launch = _net(spec), _launch()
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
@@ -272,9 +287,8 @@ def network_cost(theta, X, Y, spec):
     m = X.shape[1]
     capacity = _fused_capacity(spec, m)
     if capacity:
-        total = _output_small(theta, np.ascontiguousarray(X), np.ascontiguousarray(Y),
-                              data_only, *_fused_buffers(spec, capacity, theta.dtype),
-                              np.empty((spec.sizes[-1], m), theta.dtype), *_NO_DROPOUT)
+        total, _ = _fused_forward(theta, X, Y, data_only, spec, capacity,
+                                  np.empty((spec.sizes[-1], m), theta.dtype))
         return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
     ws = Workspace(spec.sizes, min(m, _CHUNK), theta.dtype, 0)
     total = 0.0
@@ -292,10 +306,12 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     dropout = seed is not None and spec.uses_dropout
     m = X.shape[1]
     if _fused_capacity(spec, m) == m:
-        cost = _gradient_small(theta, grad, np.ascontiguousarray(X), np.ascontiguousarray(Y),
-                               _net(spec), *_fused_buffers(spec, m, theta.dtype),
-                               np.uint64(0 if seed is None else seed), int(step), dropout)
-        return float(cost), grad
+        net = _net(spec)
+        cost, (stack, _) = _fused_forward(theta, X, Y, net, spec, m, np.empty_like(Y),
+                                          np.uint64(0 if seed is None else seed), int(step),
+                                          dropout)
+        _backward(theta, grad, stack, net, dropout, m)
+        return float(cost / m), grad
     X0, Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y)
     ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
     cost = _network_pass(theta, grad, X0, Y, _net(spec), ws.buffers(),

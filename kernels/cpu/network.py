@@ -3,8 +3,9 @@
 Work buffers are flat arrays allocated once per fit (`Workspace`). The views of every
 layer's W, b, dW, db and of its Z, A, dropout mask D and dZ for a mini-batch of mb
 columns are built once per call into lists, so a training step neither allocates nor
-reshapes. Each layer's kernels run serially or in parallel, through loops or BLAS, by the
-thresholds in ``launch`` = (parallel_min_work, blas_min_work).
+reshapes. Each layer's kernels run serially, through loops or BLAS by the thresholds in
+``launch`` = (parallel_min_work, blas_min_work); the optimizer step runs on Numba's threads
+for networks of at least parallel_min_work parameters.
 
 The network's input is sample-major, X0 of shape (m, n_0), one example per row, as the
 user holds the data: a mini-batch is gathered by copying rows, and the first layer's

@@ -17,9 +17,8 @@ Measured on W1 (2-5-2-1, batch 64, adam, float64) on 2 cores: a step takes 1.7 u
 6 us through the layer kernels.
 
 The same forward and backward passes serve such networks' predictions, costs and
-gradients (`output_small`, `gradient_small`), so that a small network's first fit and
-predict compile only this module's code and not the layer kernels' network (measured cold
-on 2 cores: a first predict then took 19 s more after the fit).
+gradients: `kernels.cpu` calls them from Python, a chunk of columns at a time, so that a
+small network's first fit and predict compile only this module's code, and only once.
 """
 import numpy as np
 
@@ -32,7 +31,7 @@ from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
 
-@jit(inner=True)
+@jit
 def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     """Forward pass of the mini-batch in A[0] (n_0, mb) and its cost J with the L2 term.
 
@@ -99,7 +98,7 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     return total / mb + (l2 / (2 * mb) * squares if l2 != 0.0 else 0.0)
 
 
-@jit(inner=True)
+@jit
 def backward(theta, grad, stack, net, dropout, mb):
     """dW_l, db_l of every layer into `grad`, from dZ[L] down, with no dA for layer 1.
 
@@ -192,54 +191,3 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
             set_hyperparameters(hp, opt, lrs[e], step)
             optimizer_step_serial(theta, grad, v, s, opt[0], hp)
     return step
-
-
-@jit
-def output_small(theta, X, Y, net, stack, Yb, out, seed, step, dropout):
-    """A_L of the columns of X (n_0, m) into `out` (n_L, m), and their summed data cost,
-    under the dropout masks of (seed, step) when `dropout` (predictions pass False).
-
-    Runs the fused forward pass on as many columns at a time as the stack holds. Y
-    (n_L, m) gives the targets of the cost; with no columns the cost is against Yb as it
-    stands (the caller ignores it). The L2 term is left to the caller: pass l2 = 0 in net.
-    """
-    sizes = net[0]
-    L = sizes.size - 1
-    n0, nL = sizes[0], sizes[L]
-    A = stack[0]
-    capacity = A.shape[2]
-    m = X.shape[1]
-    total = 0.0
-    for start in range(0, m, capacity):
-        mb = min(capacity, m - start)
-        for r in range(n0):
-            for j in range(mb):
-                A[0, r, j] = X[r, start + j]
-        if Y.shape[1] > 0:
-            for i in range(nL):
-                for j in range(mb):
-                    Yb[i, j] = Y[i, start + j]
-        total += forward_cost(theta, Yb, stack, net, seed, step, dropout, mb) * mb
-        for i in range(nL):
-            for j in range(mb):
-                out[i, start + j] = A[L, i, j]
-    return total
-
-
-@jit
-def gradient_small(theta, grad, X, Y, net, stack, Yb, seed, step, dropout):
-    """J with its L2 term, and its gradient into `grad`, for X (n_0, m) and Y (n_L, m) as
-    one batch (m no larger than the stack's capacity), under the dropout masks of
-    (seed, step) when `dropout`."""
-    n0, nL = X.shape[0], Y.shape[0]
-    m = X.shape[1]
-    A = stack[0]
-    for r in range(n0):
-        for j in range(m):
-            A[0, r, j] = X[r, j]
-    for i in range(nL):
-        for j in range(m):
-            Yb[i, j] = Y[i, j]
-    cost = forward_cost(theta, Yb, stack, net, seed, step, dropout, m)
-    backward(theta, grad, stack, net, dropout, m)
-    return cost
