@@ -77,4 +77,4 @@ def assert_refit_refused_leaves_model(net, X, y, refit, match):
 def pytest_collection_modifyitems(config, items):
     """The asv smoke run last: its many fresh processes then load the kernels that the rest
     of the suite compiled into the shared Numba cache, instead of compiling them again."""
-    items.sort(key=lambda item: item.fspath.basename == "test_benchmarks.py")
+    items.sort(key=lambda item: item.path.name == "test_benchmarks.py")

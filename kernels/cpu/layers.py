@@ -27,7 +27,7 @@ from .elementary import exp_nonpositive, log1p_unit, tanh
 _S = scalar.compiled(lambda fn: jit(fn, forceinline=True, inner=True),
                      exp_nonpositive=exp_nonpositive,
                      log1p_unit=log1p_unit, tanh=tanh)
-activation_value, activation_grad = _S.activation_value, _S.activation_grad
+activation_grad = _S.activation_grad
 sigmoid, sigmoid_grad, tanh_grad = _S.sigmoid, _S.sigmoid_grad, _S.tanh_grad
 sigmoid_of, layer_stream = _S.sigmoid_of, _S.layer_stream
 softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments

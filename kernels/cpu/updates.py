@@ -111,7 +111,7 @@ def subtract(A, B, out):
 
 optimizer_step_serial, optimizer_step_parallel = serial_and_parallel(optimizer_step)
 gather_columns_serial = jit(gather_columns)  # small mini-batches and targets: serial only
-gather_rows_serial, gather_rows_parallel = serial_and_parallel(gather_rows)
+gather_rows_serial = jit(gather_rows)  # a copy of whole rows: threads do not pay for it
 sum_of_squares_serial, sum_of_squares_parallel = serial_and_parallel(sum_of_squares)
 standardize_fit_serial, standardize_fit_parallel = serial_and_parallel(standardize_fit)
 standardize_serial, standardize_parallel = serial_and_parallel(standardize)
