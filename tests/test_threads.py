@@ -27,11 +27,14 @@ FIT = ("import numpy as np, numba, nn\n"
 
 
 def test_default_layer_is_workqueue_and_threads_are_honoured():
-    out = _run(FIT + "net = fit(n_threads=1)\n"
-               "print(numba.threading_layer(), numba.get_num_threads())\n")
-    layer, threads = out.split()
-    assert layer == "workqueue"
-    assert int(threads) == int(_run("import numba; print(numba.config.NUMBA_NUM_THREADS)"))
+    out = _run(FIT + "during = []\n"
+               "nn.DeepNeuralNetwork(hidden_layer_sizes=(256,), epochs=2, batch_size=50,\n"
+               "    dtype='float32', backend='numba', n_threads=1).fit(\n"
+               "    X, y, callback=lambda *_: during.append(numba.get_num_threads()))\n"
+               "print(numba.threading_layer(), set(during), numba.get_num_threads())\n")
+    layer, during, after = out.split(maxsplit=2)
+    assert (layer, during) == ("workqueue", "{1}")
+    assert int(after) == int(_run("import numba; print(numba.config.NUMBA_NUM_THREADS)"))
 
 
 def test_a_chosen_layer_is_kept():
@@ -41,12 +44,25 @@ def test_a_chosen_layer_is_kept():
 
 
 def test_fits_from_several_python_threads_take_turns():
-    """Four threads fit at once (the workqueue layer aborts the process on concurrent
-    parallel launches): every fit completes with the parameters of a fit made alone."""
-    out = _run(FIT + "from concurrent.futures import ThreadPoolExecutor\n"
+    """Four threads fit at once, each logging its epochs from a callback that sleeps (and
+    so releases the GIL): the backend's lock runs one whole fit at a time, so the log
+    holds each fit's epochs together, and every fit equals a fit made alone."""
+    out = _run(FIT + "import threading, time\n"
+               "from concurrent.futures import ThreadPoolExecutor\n"
                "alone = fit().params_[0][0]\n"
+               "log = []\n"
+               "def logged(_):\n"
+               "    me = threading.get_ident()\n"
+               "    def callback(epoch, history):\n"
+               "        log.append(me)\n"
+               "        time.sleep(0.02)\n"
+               "    return nn.DeepNeuralNetwork(hidden_layer_sizes=(256,), epochs=2,\n"
+               "        batch_size=50, dtype='float32', backend='numba', random_state=0\n"
+               "        ).fit(X, y, callback=callback)\n"
                "with ThreadPoolExecutor(4) as pool:\n"
-               "    nets = list(pool.map(lambda _: fit(), range(4)))\n"
+               "    nets = list(pool.map(logged, range(4)))\n"
+               "runs = [t for i, t in enumerate(log) if i == 0 or log[i - 1] != t]\n"
+               "assert len(log) == 8 and len(runs) == 4, log\n"
                "assert all(np.array_equal(n.params_[0][0], alone) for n in nets)\n"
                "print('ok')\n")
     assert out.strip() == "ok"

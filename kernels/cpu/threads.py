@@ -8,9 +8,12 @@ runtime loaded first, the two runtimes' workers competed for the cores and W3 tr
 nearly three times slower. ``workqueue`` is Numba's own pool of plain threads, unaffected
 by what else is loaded, and its workers sleep when idle instead of spinning.
 
-``workqueue`` is not thread-safe: two Python threads running parallel kernels at once abort
-the process. Every entry point into the CPU kernels therefore holds `LOCK`, so concurrent
-callers (threads of a joblib or Dask worker, say) take turns.
+``workqueue`` is not thread-safe: two Python threads launching parallel kernels at once
+abort the process. The kernels hold the GIL, so no two launches overlap today, but a fit's
+calls do interleave with another thread's between them, sharing the thread count that
+`num_threads` sets. Every entry point into the CPU kernels therefore holds `LOCK`, so
+concurrent callers (threads of a joblib or Dask worker, say) take turns, one whole fit at a
+time, and a kernel that one day releases the GIL cannot abort the process.
 """
 import contextlib
 import functools
