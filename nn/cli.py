@@ -120,7 +120,7 @@ def cmd_train(args):
           f"{len(X_train)} train / {len(X_dev)} dev examples, backend {backend}")
     if backend == "numba" and not args.quiet:
         print("the first epoch also loads the compiled kernels from Numba's cache; the first "
-              "run on a machine compiles them, which takes about half a minute")
+              "run on a machine compiles them, which takes 5 to 30 seconds")
     elif backend == "cuda" and not args.quiet:
         print("the first epoch also compiles the CUDA kernels (every run: they are not cached "
               "on disk)")
