@@ -6,7 +6,6 @@ The first-fit jobs are W1 in float64 (2 epochs) and a 784-512-256-1 network in f
 (2,000 samples, batch 256, 2 epochs). Quick runs (NN_BENCH_SIZE=quick) time W1 alone, and
 `train` on numpy alone.
 """
-import os
 import subprocess
 import sys
 import tempfile
@@ -47,8 +46,7 @@ def _cold(code):
 
 def _fill(cache, codes):
     for code in codes:
-        subprocess.run([sys.executable, "-c", _with_cache(cache, code)], check=True,
-                       env=dict(os.environ, NUMBA_CACHE_DIR=cache))
+        subprocess.run([sys.executable, "-c", _with_cache(cache, code)], check=True)
 
 
 class ImportToFirstFit:

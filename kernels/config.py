@@ -20,7 +20,7 @@ PARALLEL_MIN_WORK
     of the same body runs. Waking Numba's sleeping workers costs about 0.1 ms a
     parallel region on 2 cores, so only large passes pay for it: Adam over 2**19
     parameters took longer in parallel than serially, and over 2**23 about half the
-    time (asv ``OptimizerUpdate``, README).
+    time (measured side by side; figures in the README).
 FUSED_MAX_WORK
     A network trains through the fused loop of ``kernels/cpu/small.py`` when every
     kernel of a mini-batch step (each layer's product, the gather, the optimizer update)

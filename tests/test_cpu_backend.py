@@ -22,6 +22,7 @@ import kernels  # noqa: E402
 import nn  # noqa: E402
 from kernels import config, reference as ref  # noqa: E402
 from kernels.spec import NetSpec, OptSpec  # noqa: E402
+from kernels.cpu.blas import gemm  # noqa: E402
 
 cpu = kernels.get_backend("numba")
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
@@ -479,3 +480,26 @@ def test_expm1_and_tanh_within_four_ulps_of_libm():
     for fn, libm, arg in ((expm1_nonpositive, math.expm1, x), (tanh, math.tanh, z)):
         assert _ulps(_elementwise(fn, arg), np.array([libm(v) for v in arg])).max() <= 4
         assert np.isnan(_elementwise(fn, np.array([np.nan]))[0])
+
+
+@numba.njit
+def _gemm_all(A, B, C_nn, C_tn, C_nt, C_tt):
+    gemm(A, False, B, False, C_nn)
+    gemm(A.T.copy(), True, B, False, C_tn)
+    gemm(A, False, B.T.copy(), True, C_nt)
+    gemm(A.T.copy(), True, B.T.copy(), True, C_tt)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m,k,n", [(5, 3, 4), (1, 1, 1), (3, 0, 2)])
+def test_gemm_matches_numpy_in_every_transposition(dtype, m, k, n):
+    """op(A) op(B) through BLAS from compiled code, against NumPy's matmul; an empty inner
+    dimension gives zeros, and mismatched shapes a ValueError."""
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    A, B = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+    outs = [np.full((m, n), np.nan, dtype) for _ in range(4)]
+    _gemm_all(A, B, *outs)
+    for C in outs:
+        np.testing.assert_allclose(C, A @ B, **TOL[dtype])
+    with pytest.raises(ValueError, match="shapes do not match"):
+        _gemm_all(A, B, np.empty((m + 1, n), dtype), *outs[1:])

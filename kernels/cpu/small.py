@@ -7,8 +7,8 @@ compiled functions passes a dozen array structures and touches their reference c
 each reshaped view calls into Numba's runtime. Here the activations live in 3-D buffers,
 layer l of Z, A, D and dZ being slab l of (L + 1, n_max, capacity) arrays (slab 0 of A
 holds the mini-batch), and the parameters are indexed in the flat vector at their
-`NetSpec` offsets, so a step builds no views, and the two passes are inlined into the
-loop. Each layer's product, bias, activation, dropout and derivative are loops over
+`NetSpec` offsets, so a step builds no views; the forward and backward passes are
+compiled once and called once a step. Each layer's product, bias, activation, dropout and derivative are loops over
 contiguous rows of the mini-batch, which LLVM vectorizes, and so is the output pass, with
 the exp and log1p of ``elementary.py``. The arithmetic follows the layer kernels of
 ``layers.py`` operation for operation.
