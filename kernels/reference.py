@@ -472,15 +472,19 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
 
 def _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses):
     m = X.shape[0]
+    in_order = np.arange(m)
     for e in range(len(lrs)):
+        # an epoch in data order (no shuffling) reads its batches as views, not copies
+        ordered = np.array_equal(perms[e], in_order)
         for start in range(0, m, batch_size):
-            idx = perms[e, start:start + batch_size]
+            idx = slice(start, start + batch_size) if ordered else \
+                perms[e, start:start + batch_size]
             step += 1
             cost, _ = cost_and_gradients(theta, X[idx].T, Y[idx].T, spec, seed, step, grad)
             if not (np.isfinite(cost) and np.all(np.isfinite(grad))):
                 losses[e:] = np.nan
                 return
-            losses[e] += cost * len(idx) / m
+            losses[e] += cost * X[idx].shape[0] / m
             optimizer_update(theta, grad, states, lrs[e], step, opt)
 
 

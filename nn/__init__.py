@@ -6,7 +6,7 @@
 from . import course, datasets, workloads
 from .base import TrainingDivergedWarning
 from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor, LogisticRegression
-from .exceptions import NotFittedError
+from .exceptions import DataConversionWarning, NotFittedError
 from .gradcheck import gradient_check
 from .model_io import load
 from .preprocessing import Standardizer, train_dev_test_split
@@ -27,6 +27,6 @@ def warmup(backend="numba", dtype="float64"):
 
 
 __all__ = ["TrainingDivergedWarning", "DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
-           "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
+           "DataConversionWarning", "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
            "workloads"]
 __version__ = "0.1.0"

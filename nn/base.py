@@ -48,7 +48,9 @@ class ParamsMixin:
         """Estimator tags for scikit-learn >= 1.6; imported only when scikit-learn asks."""
         from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
         kind = getattr(self, "_estimator_type", None)
-        return Tags(estimator_type=kind, target_tags=TargetTags(required=kind is not None),
+        return Tags(estimator_type=kind,
+                    target_tags=TargetTags(required=kind is not None,
+                                           multi_output=kind == "regressor"),
                     classifier_tags=ClassifierTags() if kind == "classifier" else None,
                     regressor_tags=RegressorTags() if kind == "regressor" else None)
 
@@ -159,22 +161,36 @@ class BaseNetwork(ParamsMixin):
         with self._threads():
             return self._fit(hidden, keeps, X, y, X_val, y_val, callback)
 
-    def _fit(self, hidden, keeps, X, y, X_val, y_val, callback=None):
+    def _partial_fit(self, X, y, classes):
+        """One epoch over (X, y), continuing the model; see the subclasses' `partial_fit`."""
+        hidden, keeps = self._check_hyperparameters()
+        with self._threads():
+            return self._fit(hidden, keeps, X, y, None, None, partial=True, classes=classes)
+
+    def _fit(self, hidden, keeps, X, y, X_val, y_val, callback=None, partial=False,
+             classes=None):
         """Check and set up everything, then train. A fit refused before its first epoch
         leaves the model as it was (a fitted model stays fitted, with its classes)."""
         before = dict(self.__dict__)
         try:
             trainer, shuffle_rng, X_val, y_val, batch, first_epoch, history = self._set_up(
-                hidden, keeps, X, y, X_val, y_val)
+                hidden, keeps, X, y, X_val, y_val, partial, classes)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
-        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history)
+        epochs = 1 if partial else int(self.epochs)
+        early = bool(self._hp("early_stopping")) and not partial
+        self._train(trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history,
+                    epochs, early)
         return self
 
-    def _set_up(self, hidden, keeps, X, y, X_val, y_val):
-        """The trainer and everything `_train` needs, once the data has passed every check."""
+    def _set_up(self, hidden, keeps, X, y, X_val, y_val, partial=False, classes=None):
+        """The trainer and everything `_train` needs, once the data has passed every check.
+
+        A partial fit, or a fit with warm_start, continues a fitted model; `classes`, given
+        to a classifier's partial fit, fixes its labels.
+        """
         backend = kernels.get_backend(self.backend)
         # a backend that copies the data set to a device checks it there, after the copy
         on_device = getattr(backend, "CHECKS_DATA_ON_DEVICE", False)
@@ -182,25 +198,25 @@ class BaseNetwork(ParamsMixin):
         y = self._check_targets(y, X.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together")
-        warm = bool(self._hp("warm_start")) and hasattr(self, "params_")
+        warm = (partial or bool(self._hp("warm_start"))) and hasattr(self, "params_")
         if warm and X.shape[1] != self.n_features_in_:
-            raise ValueError(f"warm_start: X has {X.shape[1]} features, but the model was "
-                             f"fitted with {self.n_features_in_}")
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input")
         self.n_features_in_ = X.shape[1]
         seeds = np.random.SeedSequence(self.random_state).spawn(4)
         init_rng, shuffle_rng, split_rng = (np.random.default_rng(s) for s in seeds[:3])
         if warm:
-            self._check_warm_targets(y)
+            self._check_warm_targets(y, classes)
             if getattr(self, "_shuffle_state", None) is not None:
                 shuffle_rng.bit_generator.state = self._shuffle_state
             dropout_seed = self._dropout_seed
         else:
-            self._set_classes(y)
+            self._set_classes(y, classes, partial)
             dropout_seed = int(seeds[3].generate_state(1, np.uint64)[0])
         if X_val is not None:
             X_val = V.check_X(X_val, "X_val", X.shape[1])
             y_val = self._check_targets(y_val, X_val.shape[0], "y_val")
-        elif self._hp("early_stopping"):
+        elif self._hp("early_stopping") and not partial:
             m_val = max(1, int(round(self._hp("validation_fraction") * X.shape[0])))
             if m_val >= X.shape[0]:
                 raise ValueError("validation_fraction leaves no training examples")
@@ -244,7 +260,8 @@ class BaseNetwork(ParamsMixin):
         self._spec, self._opt, self._dropout_seed = spec, opt, dropout_seed
         return trainer, shuffle_rng, X_val, y_val, batch, first_epoch, history
 
-    def _train(self, trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history):
+    def _train(self, trainer, shuffle_rng, X_val, y_val, batch, callback, first_epoch, history,
+               epochs, early):
         """Run the epochs in chunks: one compiled call per chunk, Python between chunks.
 
         Chunks are single epochs when something must run after every epoch (validation,
@@ -255,12 +272,10 @@ class BaseNetwork(ParamsMixin):
         chunk and re-raises.
         """
         m = trainer.X.shape[0]
-        epochs = int(self.epochs)
         lrs = learning_rates(float(self.learning_rate), epochs, self._hp("lr_decay"),
                              float(self._hp("decay_rate")), int(self._hp("decay_steps")),
                              first_epoch)
         shuffle = bool(self._hp("shuffle")) and batch < m
-        early = bool(self._hp("early_stopping"))
         per_epoch = X_val is not None or bool(self.verbose) or callback is not None
         every = self._hp("checkpoint_every")
         path = self._hp("checkpoint_path")
@@ -345,10 +360,24 @@ class BaseNetwork(ParamsMixin):
         self._theta = theta
         self.params_ = self._spec.unpack(theta)
 
+    # ------------------------------------------------------------ copies
+    def __getstate__(self):
+        """The state without what θ rebuilds: pickles, deep copies and the copies that
+        searches send between processes carry θ once, plus the optimizer state."""
+        state = dict(self.__dict__)
+        state.pop("params_", None)  # views of _theta, which pickle would write again
+        state.pop("_snapshot", None)  # only a fit in progress restores it
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_theta" in state:
+            self._adopt(self._theta)
+
     # ------------------------------------------------------------ inference
     def _kernel_input(self, X):
         V.check_is_fitted(self)
-        X = V.check_X(X, n_features=self.n_features_in_)
+        X = V.check_X(X, n_features=self.n_features_in_, owner=type(self).__name__)
         return np.ascontiguousarray(X.T, dtype=self._theta.dtype)
 
     def _output(self, X):

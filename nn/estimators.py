@@ -11,19 +11,56 @@ class _Classifier(BaseNetwork):
     _estimator_type = "classifier"
 
     def _check_targets(self, y, n_samples, name="y"):
-        return V.check_y(y, n_samples, name)
+        return V.check_y(y, n_samples, name, owner=type(self).__name__)
 
-    def _set_classes(self, y):
-        classes = np.unique(y)
+    def _set_classes(self, y, classes=None, partial=False):
+        if classes is None:
+            if partial:
+                raise ValueError("classes must be passed on the first call to partial_fit: "
+                                 "a chunk may lack some of the labels")
+            classes = np.unique(y)
+        else:
+            classes = np.unique(self._check_targets(classes, np.shape(classes)[0], "classes"))
+            self._check_labels(y, classes)
         if len(classes) < 2:
             raise ValueError(f"y has {len(classes)} class; a classifier needs at least two")
         self.classes_ = classes
 
-    def _check_warm_targets(self, y):
-        unseen = np.setdiff1d(np.unique(y), self.classes_)
+    def _check_warm_targets(self, y, classes=None):
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={np.unique(classes).tolist()} differs from the classes "
+                             f"of the first call, {self.classes_.tolist()}")
+        self._check_labels(y, self.classes_)
+
+    @staticmethod
+    def _check_labels(y, classes):
+        unseen = np.setdiff1d(np.unique(y), classes)
         if unseen.size:
-            raise ValueError(f"warm_start: y has labels the model was not fitted with: "
+            raise ValueError(f"y has labels outside classes_ {classes.tolist()[:10]}: "
                              f"{unseen[:5].tolist()}")
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing the model: streaming and out-of-core training.
+
+        Each call continues the parameters, the optimizer state, the step counter (which
+        keys the dropout masks), the learning-rate schedule and the shuffling stream, so k
+        calls on the same data give the parameters of ``fit`` with ``epochs=k``. `epochs`
+        and `early_stopping` do not apply; ``n_iter_`` grows by one per call.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+        y : array of shape (n_samples,)
+        classes : array-like of shape (n_classes,)
+            Every label of the whole stream. Required on the first call, so that a chunk
+            that lacks a class still builds the right output layer; later calls may pass
+            it again, equal.
+
+        Returns
+        -------
+        self
+        """
+        return self._partial_fit(X, y, classes)
 
     def _output_activation(self):
         return "sigmoid" if len(self.classes_) == 2 else "softmax"
@@ -226,15 +263,29 @@ class DeepNeuralNetworkRegressor(_DeepParams, BaseNetwork):
     _estimator_type = "regressor"
 
     def _check_targets(self, y, n_samples, name="y"):
-        return V.check_y(y, n_samples, name, numeric=True)
+        return V.check_y(y, n_samples, name, numeric=True, owner=type(self).__name__)
 
-    def _set_classes(self, y):
+    def _set_classes(self, y, classes=None, partial=False):
         self._y_ndim = np.ndim(y)
 
-    def _check_warm_targets(self, y):
+    def _check_warm_targets(self, y, classes=None):
         if np.ndim(y) != self._y_ndim:
-            raise ValueError(f"warm_start: y has {np.ndim(y)} dimensions, the model was fitted "
-                             f"with {self._y_ndim}")
+            raise ValueError(f"y has {np.ndim(y)} dimensions, the model was fitted with "
+                             f"{self._y_ndim}")
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing the model: streaming and out-of-core training.
+
+        Each call continues the parameters, the optimizer state, the step counter (which
+        keys the dropout masks), the learning-rate schedule and the shuffling stream, so k
+        calls on the same data give the parameters of ``fit`` with ``epochs=k``. `epochs`
+        and `early_stopping` do not apply; ``n_iter_`` grows by one per call.
+
+        Returns
+        -------
+        self
+        """
+        return self._partial_fit(X, y, None)
 
     def _output_activation(self):
         return "identity"

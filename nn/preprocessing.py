@@ -5,6 +5,7 @@ import kernels
 
 from . import validation as V
 from .base import ParamsMixin
+from .exceptions import not_fitted
 
 
 class Standardizer(ParamsMixin):
@@ -33,9 +34,8 @@ class Standardizer(ParamsMixin):
 
     def transform(self, X):
         if not hasattr(self, "mean_"):
-            from .exceptions import NotFittedError
-            raise NotFittedError("this Standardizer is not fitted yet; call fit first")
-        X = V.check_X(X, n_features=self.n_features_in_)
+            raise not_fitted("this Standardizer is not fitted yet; call fit first")
+        X = V.check_X(X, n_features=self.n_features_in_, owner=type(self).__name__)
         Xs = kernels.get_backend(self.backend).standardize(
             np.ascontiguousarray(X.T, dtype=np.float64), self.mean_, self.std_)
         return np.ascontiguousarray(np.asarray(Xs).T)

@@ -232,8 +232,15 @@ def test_bad_inputs():
         net.fit(X, np.zeros(10))
     with pytest.raises(TypeError, match="numeric"):
         net.fit(np.array([["a", "b"]] * 10), y)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match=r"empty: 0 sample\(s\) \(shape=\(0, 3\)\)"):
         net.fit(np.zeros((0, 3)), [])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        net.fit(X + 1j, y)
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        net.fit(X, None)
+    with pytest.raises(TypeError, match="not every entry is a number"):
+        net.fit(np.array([[1, {"a": 1}, 2]] * 10, dtype=object), y)
     net.fit(X, y)
-    with pytest.raises(ValueError, match="has 2 features, but the model was fitted with 3"):
+    with pytest.raises(ValueError, match="X has 2 features, but DeepNeuralNetwork is expecting 3 "
+                                         "features as input"):
         net.predict(X[:, :2])
