@@ -75,7 +75,7 @@ def test_warm_start_after_load_and_architecture_check(tmp_path):
     np.testing.assert_allclose(resumed.params_[0][0], whole.params_[0][0], rtol=1e-12)
     with pytest.raises(ValueError, match="warm_start needs the fitted architecture"):
         resumed.set_params(hidden_layer_sizes=(7,)).fit(X, y)
-    with pytest.raises(ValueError, match="labels the model was not fitted with"):
+    with pytest.raises(ValueError, match="labels outside classes_"):
         resumed.set_params(hidden_layer_sizes=(5,)).fit(X, y + 5)
 
 
