@@ -148,12 +148,14 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     return dW.astype(W.dtype, copy=False), db.astype(W.dtype, copy=False), dA_prev
 
 
-def output_delta(AL, Y):
+def output_delta(AL, Y, sample_weight=None):
     """dZ of the output layer for its matched cost.
 
     Parameters
     ----------
     AL, Y : ndarray of shape (n_L, m)
+    sample_weight : ndarray of shape (m,), optional
+        Example weights w; each column of dZ is scaled by its w_i.
 
     Returns
     -------
@@ -165,9 +167,10 @@ def output_delta(AL, Y):
 
     This holds for sigmoid with binary cross-entropy, softmax with
     categorical cross-entropy and identity with half mean squared error,
-    the only pairs the networks use.
+    the only pairs the networks use. With example weights,
+    :math:`dZ^{[L]}_{:,i} = w_i (A^{[L]}_{:,i} - Y_{:,i})`.
     """
-    return AL - Y
+    return AL - Y if sample_weight is None else (AL - Y) * sample_weight
 
 
 # --------------------------------------------------------------------- costs
@@ -191,7 +194,14 @@ def l2_penalty(weights, l2, m):
     return float(l2 / (2 * m) * sum(float(np.sum(W * W)) for W in weights))
 
 
-def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
+def _mean(per_example, sample_weight):
+    """(1/m) sum_i w_i c_i of per-example costs c (shape (m,)); w = 1 when not given."""
+    if sample_weight is None:
+        return float(per_example.sum()) / per_example.size
+    return float(per_example @ sample_weight) / per_example.size
+
+
+def binary_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
     """Binary cross-entropy computed from the logits, plus its L2 term.
 
     Parameters
@@ -199,6 +209,8 @@ def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
     ZL, Y : ndarray of shape (1, m)
     weights : sequence of ndarray, optional
     l2 : float
+    sample_weight : ndarray of shape (m,), optional
+        Example weights w: each example's cost counts w_i times (1/m sum_i w_i c_i).
 
     Returns
     -------
@@ -214,15 +226,18 @@ def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
     """
     m = ZL.shape[1]
     loss = np.maximum(ZL, 0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))
-    return float(loss.sum()) / m + l2_penalty(weights, l2, m)
+    if sample_weight is None:
+        return float(loss.sum()) / m + l2_penalty(weights, l2, m)
+    return _mean(loss.sum(axis=0), sample_weight) + l2_penalty(weights, l2, m)
 
 
-def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0):
+def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
     """Categorical cross-entropy of softmax(ZL), from the logits.
 
     Parameters
     ----------
     ZL, Y : ndarray of shape (C, m); each column of Y is one-hot.
+    weights, l2, sample_weight : as in `binary_cross_entropy`.
 
     Notes
     -----
@@ -232,15 +247,16 @@ def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0):
     m = ZL.shape[1]
     zmax = ZL.max(axis=0)
     lse = zmax + np.log(np.exp(ZL - zmax).sum(axis=0))
-    return float((lse - (Y * ZL).sum(axis=0)).sum()) / m + l2_penalty(weights, l2, m)
+    return _mean(lse - (Y * ZL).sum(axis=0), sample_weight) + l2_penalty(weights, l2, m)
 
 
-def mean_squared_error(ZL, Y, weights=(), l2=0.0):
+def mean_squared_error(ZL, Y, weights=(), l2=0.0, sample_weight=None):
     """Half mean squared error of the identity output.
 
     Parameters
     ----------
     ZL, Y : ndarray of shape (n_L, m)
+    weights, l2, sample_weight : as in `binary_cross_entropy`.
 
     Notes
     -----
@@ -248,7 +264,9 @@ def mean_squared_error(ZL, Y, weights=(), l2=0.0):
               + \\frac{\\lambda}{2m}\\sum_l \\|W^{[l]}\\|_F^2
     """
     m = ZL.shape[1]
-    return float(np.sum((ZL - Y) ** 2)) / (2 * m) + l2_penalty(weights, l2, m)
+    if sample_weight is None:
+        return float(np.sum((ZL - Y) ** 2)) / (2 * m) + l2_penalty(weights, l2, m)
+    return _mean(((ZL - Y) ** 2).sum(axis=0), sample_weight) / 2 + l2_penalty(weights, l2, m)
 
 
 COSTS = {"sigmoid": binary_cross_entropy, "softmax": categorical_cross_entropy,
@@ -376,7 +394,7 @@ def network_output(theta, X, spec):
     return A
 
 
-def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
+def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_weight=None):
     """Cost J and its gradient with respect to theta, for one batch.
 
     Parameters
@@ -389,6 +407,11 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
         Dropout stream; with seed None no dropout is applied.
     grad : ndarray of shape (n_params,), optional
         Filled in place when given.
+    sample_weight : ndarray of shape (m,), optional
+        Example weights w: J = (1/m) sum_i w_i L_i + lambda/(2m) sum_l ||W_l||^2, so
+        dZ_L's column i is scaled by w_i. The estimators pass w = s m / sum(s) and
+        lambda m / sum(s) for user weights s, which makes J = (sum_i s_i L_i +
+        lambda/2 sum_l ||W_l||^2) / sum(s).
 
     Returns
     -------
@@ -410,11 +433,11 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
             D = dropout_mask(seed, step, l, A.shape, keep, A.dtype)
             A = dropout_forward(A, D, keep)
         caches.append((A_prev, Z, D))
-    cost = COSTS[spec.output](Z, Y, [W for W, _ in layers], spec.l2)
+    cost = COSTS[spec.output](Z, Y, [W for W, _ in layers], spec.l2, sample_weight)
     if grad is None:
         grad = np.empty_like(theta)
     grads = spec.unpack(grad)
-    dZ = output_delta(A, Y)
+    dZ = output_delta(A, Y, sample_weight)
     for l in range(L, 0, -1):
         A_prev, _, _ = caches[l - 1]
         dW, db, dA_prev = linear_backward(dZ, A_prev, layers[l - 1][0], spec.l2, l > 1)
@@ -428,7 +451,8 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     return cost, grad
 
 
-def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step):
+def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step,
+                 sample_weight=None):
     """Run whole epochs of mini-batch training in place.
 
     Parameters
@@ -454,6 +478,8 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
     step : int
         Number of steps taken before this call; step t+1 uses dropout stream
         t+1 and Adam's bias correction for t+1.
+    sample_weight : ndarray of shape (m,), optional
+        Example weights, gathered with each mini-batch (see `cost_and_gradients`).
 
     Returns
     -------
@@ -466,11 +492,13 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
     losses = np.zeros(len(lrs))
     grad = np.empty_like(theta)
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite steps are caught below
-        _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses)
+        _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses,
+                sample_weight)
     return losses
 
 
-def _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses):
+def _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, grad, losses,
+            sample_weight):
     m = X.shape[0]
     in_order = np.arange(m)
     for e in range(len(lrs)):
@@ -480,7 +508,8 @@ def _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, 
             idx = slice(start, start + batch_size) if ordered else \
                 perms[e, start:start + batch_size]
             step += 1
-            cost, _ = cost_and_gradients(theta, X[idx].T, Y[idx].T, spec, seed, step, grad)
+            w = None if sample_weight is None else sample_weight[idx]
+            cost, _ = cost_and_gradients(theta, X[idx].T, Y[idx].T, spec, seed, step, grad, w)
             if not (np.isfinite(cost) and np.all(np.isfinite(grad))):
                 losses[e:] = np.nan
                 return
@@ -488,20 +517,22 @@ def _epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, 
             optimizer_update(theta, grad, states, lrs[e], step, opt)
 
 
-def network_cost(theta, X, Y, spec):
-    """J of the whole network on (X, Y), with its L2 term and without dropout."""
+def network_cost(theta, X, Y, spec, sample_weight=None):
+    """J of the whole network on (X, Y), with its L2 term and without dropout; with
+    example weights as in `cost_and_gradients`."""
     A = X
     layers = spec.unpack(theta)
     for W, b in layers[:-1]:
         _, A = linear_forward(W, b, A, spec.activation, spec.slope)
     ZL = layers[-1][0] @ A + layers[-1][1][:, None]
-    return COSTS[spec.output](ZL, Y, [W for W, _ in layers], spec.l2)
+    return COSTS[spec.output](ZL, Y, [W for W, _ in layers], spec.l2, sample_weight)
 
 
-def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sample_weight=None):
     """A trainer that runs `train_epochs` on host arrays."""
     from .trainer import HostTrainer
-    return HostTrainer(train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step)
+    return HostTrainer(train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step,
+                       sample_weight=sample_weight)
 
 
 @contextlib.contextmanager

@@ -127,3 +127,26 @@ class OptSpec:
     def n_states(self):
         """How many state vectors shaped like theta the optimizer keeps."""
         return {"gd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}[self.name]
+
+
+def with_weight_row(Y, sample_weight=None, samples_first=False):
+    """Y with the example weights as one more row: the target layout of compiled kernels.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_L, m), or (m, n_L) with samples_first
+    sample_weight : ndarray of shape (m,), optional
+        Example weights w; ones when not given, which leave every result as it is.
+
+    Returns
+    -------
+    ndarray of shape (n_L + 1, m), or (m, n_L + 1) with samples_first, C-contiguous and of
+    Y's dtype: rows (columns) 0..n_L-1 are Y, the last is w.
+    """
+    Y = np.asarray(Y)
+    if samples_first:
+        return np.ascontiguousarray(with_weight_row(Y.T, sample_weight).T)
+    out = np.empty((Y.shape[0] + 1, Y.shape[1]), Y.dtype)
+    out[:-1] = Y
+    out[-1] = 1 if sample_weight is None else sample_weight
+    return out

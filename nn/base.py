@@ -1,4 +1,5 @@
 """The training core shared by every estimator: parameters, fit loop, cost and gradients."""
+import dataclasses
 import inspect
 import numbers
 import time
@@ -143,13 +144,20 @@ class BaseNetwork(ParamsMixin):
         return kernels.get_backend(self.backend).num_threads(self._hp("n_threads"))
 
     # ---------------------------------------------------------------- fit
-    def fit(self, X, y, X_val=None, y_val=None, callback=None):
+    def fit(self, X, y, X_val=None, y_val=None, callback=None, sample_weight=None):
         """Train on X of shape (n_samples, n_features) and y of shape (n_samples,).
 
         X_val and y_val, when given, are scored after every epoch (and used by
         early stopping instead of a held-out fraction). `callback(epoch, history)`, when
         given, is called after every epoch (epoch counts from 1); training then returns
         to Python once per epoch instead of once per fit.
+
+        `sample_weight` (n_samples,) weighs each example's cost: the cost of the whole set
+        is J = (sum_i s_i L_i + lambda/2 sum_l ||W_l||^2) / sum_i s_i. A mini-batch of m_b
+        examples is normalized by m_b times the mean weight of the training set, so that
+        its cost estimates J without bias, and a batch of zero weights is no division by
+        zero. Integer weights of a full batch train as repeated rows. Validation data,
+        given or held out, is scored without weights.
 
         Returns
         -------
@@ -159,22 +167,24 @@ class BaseNetwork(ParamsMixin):
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable, got {callback!r}")
         with self._threads():
-            return self._fit(hidden, keeps, X, y, X_val, y_val, callback)
+            return self._fit(hidden, keeps, X, y, X_val, y_val, callback,
+                             sample_weight=sample_weight)
 
-    def _partial_fit(self, X, y, classes):
+    def _partial_fit(self, X, y, classes, sample_weight):
         """One epoch over (X, y), continuing the model; see the subclasses' `partial_fit`."""
         hidden, keeps = self._check_hyperparameters()
         with self._threads():
-            return self._fit(hidden, keeps, X, y, None, None, partial=True, classes=classes)
+            return self._fit(hidden, keeps, X, y, None, None, partial=True, classes=classes,
+                             sample_weight=sample_weight)
 
     def _fit(self, hidden, keeps, X, y, X_val, y_val, callback=None, partial=False,
-             classes=None):
+             classes=None, sample_weight=None):
         """Check and set up everything, then train. A fit refused before its first epoch
         leaves the model as it was (a fitted model stays fitted, with its classes)."""
         before = dict(self.__dict__)
         try:
             trainer, shuffle_rng, X_val, y_val, batch, first_epoch, history = self._set_up(
-                hidden, keeps, X, y, X_val, y_val, partial, classes)
+                hidden, keeps, X, y, X_val, y_val, partial, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -185,7 +195,8 @@ class BaseNetwork(ParamsMixin):
                     epochs, early)
         return self
 
-    def _set_up(self, hidden, keeps, X, y, X_val, y_val, partial=False, classes=None):
+    def _set_up(self, hidden, keeps, X, y, X_val, y_val, partial=False, classes=None,
+                sample_weight=None):
         """The trainer and everything `_train` needs, once the data has passed every check.
 
         A partial fit, or a fit with warm_start, continues a fitted model; `classes`, given
@@ -196,6 +207,7 @@ class BaseNetwork(ParamsMixin):
         on_device = getattr(backend, "CHECKS_DATA_ON_DEVICE", False)
         X = V.check_X(X, finite=not on_device)
         y = self._check_targets(y, X.shape[0])
+        sw = V.check_sample_weight(sample_weight, X.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together")
         warm = (partial or bool(self._hp("warm_start"))) and hasattr(self, "params_")
@@ -223,6 +235,8 @@ class BaseNetwork(ParamsMixin):
             order = split_rng.permutation(X.shape[0])
             X_val, y_val = X[order[:m_val]], y[order[:m_val]]
             X, y = X[order[m_val:]], y[order[m_val:]]
+            if sw is not None:
+                sw = V.check_sample_weight(sw[order[m_val:]], X.shape[0])
             if on_device and not V.all_finite(X_val):
                 raise ValueError("X contains NaN or infinity")
         dtype = np.dtype(self.dtype)
@@ -253,8 +267,9 @@ class BaseNetwork(ParamsMixin):
         Xs = np.ascontiguousarray(X, dtype=dtype)  # no copy when X already has the dtype
         m = Xs.shape[0]
         batch = m if self._hp("batch_size") is None else min(int(self._hp("batch_size")), m)
-        trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), spec, opt,
-                                       batch, dropout_seed, step)
+        w, train_spec = self._weighted(spec, sw, dtype)
+        trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), train_spec,
+                                       opt, batch, dropout_seed, step, sample_weight=w)
         if on_device and not (trainer.data_finite() if trainer.resident else V.all_finite(Xs)):
             raise ValueError("X contains NaN or infinity")
         self._spec, self._opt, self._dropout_seed = spec, opt, dropout_seed
@@ -360,6 +375,18 @@ class BaseNetwork(ParamsMixin):
         self._theta = theta
         self.params_ = self._spec.unpack(theta)
 
+    @staticmethod
+    def _weighted(spec, sample_weight, dtype):
+        """(w, spec) for the kernels, whose cost is (1/m) sum_i w_i L_i + lambda/(2m) ||W||^2:
+        weights s become w = s m / sum(s), of mean 1, and lambda becomes lambda m / sum(s),
+        which makes it (sum_i s_i L_i + lambda/2 ||W||^2) / sum(s). (None, spec) without
+        weights."""
+        if sample_weight is None:
+            return None, spec
+        m, total = sample_weight.shape[0], float(sample_weight.sum())
+        w = (sample_weight * (m / total)).astype(dtype)
+        return w, dataclasses.replace(spec, l2=spec.l2 * m / total)
+
     # ------------------------------------------------------------ copies
     def __getstate__(self):
         """The state without what θ rebuilds: pickles, deep copies and the copies that
@@ -387,21 +414,26 @@ class BaseNetwork(ParamsMixin):
             return np.asarray(kernels.get_backend(self.backend).network_output(
                 self._theta, Xk, self._spec))
 
-    def cost(self, X, y):
-        """J on (X, y): the cost with its L2 term, without dropout."""
+    def _cost_inputs(self, X, y, sample_weight):
+        """X and Y in the kernels' layout, with the weights and spec of `_weighted`."""
         Xk = self._kernel_input(X)
         Y = self._encode_targets(self._check_targets(y, Xk.shape[1]), self._theta.dtype)
+        sw = V.check_sample_weight(sample_weight, Xk.shape[1])
+        return (Xk, Y) + self._weighted(self._spec, sw, self._theta.dtype)
+
+    def cost(self, X, y, sample_weight=None):
+        """J on (X, y): the cost with its L2 term, without dropout; weighted as in `fit`."""
+        Xk, Y, w, spec = self._cost_inputs(X, y, sample_weight)
         with self._threads():
             return float(kernels.get_backend(self.backend).network_cost(
-                self._theta, Xk, Y, self._spec))
+                self._theta, Xk, Y, spec, sample_weight=w))
 
-    def gradients(self, X, y):
+    def gradients(self, X, y, sample_weight=None):
         """Gradient of `cost` at the current parameters: a list of (dW, db) per layer."""
-        Xk = self._kernel_input(X)
-        Y = self._encode_targets(self._check_targets(y, Xk.shape[1]), self._theta.dtype)
+        Xk, Y, w, spec = self._cost_inputs(X, y, sample_weight)
         with self._threads():
             _, grad = kernels.get_backend(self.backend).cost_and_gradients(
-                self._theta, Xk, Y, self._spec)
+                self._theta, Xk, Y, spec, sample_weight=w)
         grad = np.asarray(grad)
         return [(dW.copy(), db.copy()) for dW, db in self._spec.unpack(grad)]
 

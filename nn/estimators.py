@@ -39,7 +39,7 @@ class _Classifier(BaseNetwork):
             raise ValueError(f"y has labels outside classes_ {classes.tolist()[:10]}: "
                              f"{unseen[:5].tolist()}")
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), continuing the model: streaming and out-of-core training.
 
         Each call continues the parameters, the optimizer state, the step counter (which
@@ -55,12 +55,14 @@ class _Classifier(BaseNetwork):
             Every label of the whole stream. Required on the first call, so that a chunk
             that lacks a class still builds the right output layer; later calls may pass
             it again, equal.
+        sample_weight : array of shape (n_samples,), optional
+            Weights of this call's examples, normalized within the call as in `fit`.
 
         Returns
         -------
         self
         """
-        return self._partial_fit(X, y, classes)
+        return self._partial_fit(X, y, classes, sample_weight)
 
     def _output_activation(self):
         return "sigmoid" if len(self.classes_) == 2 else "softmax"
@@ -91,9 +93,11 @@ class _Classifier(BaseNetwork):
         idx = (A[0] > 0.5).astype(np.intp) if A.shape[0] == 1 else A.argmax(axis=0)
         return self.classes_[idx]
 
-    def score(self, X, y):
-        """Accuracy on (X, y)."""
-        return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on (X, y): the weighted fraction of right predictions with weights."""
+        right = self.predict(X) == np.asarray(y).ravel()
+        sw = V.check_sample_weight(sample_weight, right.shape[0])
+        return float(np.mean(right) if sw is None else sw @ right / sw.sum())
 
 
 class LogisticRegression(_Classifier):
@@ -273,19 +277,20 @@ class DeepNeuralNetworkRegressor(_DeepParams, BaseNetwork):
             raise ValueError(f"y has {np.ndim(y)} dimensions, the model was fitted with "
                              f"{self._y_ndim}")
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing the model: streaming and out-of-core training.
 
         Each call continues the parameters, the optimizer state, the step counter (which
         keys the dropout masks), the learning-rate schedule and the shuffling stream, so k
         calls on the same data give the parameters of ``fit`` with ``epochs=k``. `epochs`
         and `early_stopping` do not apply; ``n_iter_`` grows by one per call.
+        `sample_weight` weighs this call's examples, normalized within the call as in `fit`.
 
         Returns
         -------
         self
         """
-        return self._partial_fit(X, y, None)
+        return self._partial_fit(X, y, None, sample_weight)
 
     def _output_activation(self):
         return "identity"
@@ -299,12 +304,18 @@ class DeepNeuralNetworkRegressor(_DeepParams, BaseNetwork):
         A = self._output(X)
         return A[0].copy() if self._y_ndim == 1 else np.ascontiguousarray(A.T)
 
-    def score(self, X, y):
-        """Coefficient of determination R^2, averaged over outputs."""
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2, averaged over outputs; with weights, the
+        weighted sums of squares around the weighted mean."""
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         pred = np.asarray(self.predict(X), dtype=np.float64).reshape(len(y), -1)
-        ss_res = ((y - pred) ** 2).sum(axis=0)
-        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        sw = V.check_sample_weight(sample_weight, len(y))
+        if sw is None:
+            ss_res = ((y - pred) ** 2).sum(axis=0)
+            ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        else:
+            ss_res = sw @ ((y - pred) ** 2)
+            ss_tot = sw @ ((y - sw @ y / sw.sum()) ** 2)
         r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1),
                       np.where(ss_res > 0, 0.0, 1.0))
         return float(r2.mean())

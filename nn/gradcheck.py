@@ -4,7 +4,7 @@ import numpy as np
 import kernels
 
 
-def gradient_check(model, X, y, epsilon=1e-7):
+def gradient_check(model, X, y, epsilon=1e-7, sample_weight=None):
     """Relative difference between the numerical and the analytic gradient of `model.cost`.
 
     Parameters
@@ -15,6 +15,8 @@ def gradient_check(model, X, y, epsilon=1e-7):
     y : array of shape (n_samples,)
     epsilon : float
         Step of the two-sided difference (J(θ+ε) − J(θ−ε)) / 2ε.
+    sample_weight : array of shape (n_samples,), optional
+        Checks the gradient of the weighted cost, as `fit` weighs it.
 
     Returns
     -------
@@ -23,18 +25,17 @@ def gradient_check(model, X, y, epsilon=1e-7):
         backpropagation is right.
     """
     analytic = np.concatenate([np.concatenate([dW.ravel(), db]) for dW, db in
-                               model.gradients(X, y)])
-    Xk = model._kernel_input(X)
-    Y = model._encode_targets(model._check_targets(y, Xk.shape[1]), model._theta.dtype)
+                               model.gradients(X, y, sample_weight)])
+    Xk, Y, w, spec = model._cost_inputs(X, y, sample_weight)
     backend = kernels.get_backend(model.backend)
     theta = model._theta.copy()
     approx = np.empty_like(analytic)
     for i in range(theta.size):
         old = theta[i]
         theta[i] = old + epsilon
-        plus = backend.network_cost(theta, Xk, Y, model._spec)
+        plus = backend.network_cost(theta, Xk, Y, spec, sample_weight=w)
         theta[i] = old - epsilon
-        minus = backend.network_cost(theta, Xk, Y, model._spec)
+        minus = backend.network_cost(theta, Xk, Y, spec, sample_weight=w)
         theta[i] = old
         approx[i] = (plus - minus) / (2 * epsilon)
     denom = np.linalg.norm(approx) + np.linalg.norm(analytic)

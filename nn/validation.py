@@ -103,6 +103,36 @@ def check_y(y, n_samples, name="y", numeric=False, owner=None):
     return arr
 
 
+def check_sample_weight(sample_weight, n_samples):
+    """Example weights as a float64 array of shape (n_samples,), or None when not given.
+
+    A number gives every example that weight. Weights must be finite and non-negative,
+    with a positive sum.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("sample_weight must hold real numbers") from None
+    if sw.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D of shape (n_samples,), got shape "
+                         f"{sw.shape}")
+    if sw.shape[0] != n_samples:
+        raise ValueError(f"sample_weight has {sw.shape[0]} entries but X has {n_samples} "
+                         "samples")
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinity")
+    if np.any(sw < 0):
+        raise ValueError(f"sample_weight must be non-negative; its smallest entry is "
+                         f"{sw.min()!r}")
+    if sw.sum() == 0:
+        raise ValueError("sample_weight sums to zero: no example would count")
+    return sw
+
+
 def check_is_fitted(model):
     if not hasattr(model, "params_"):
         raise not_fitted(f"this {type(model).__name__} is not fitted yet; call fit first")

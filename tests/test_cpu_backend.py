@@ -21,7 +21,7 @@ numba = pytest.importorskip("numba")
 import kernels  # noqa: E402
 import nn  # noqa: E402
 from kernels import config, reference as ref  # noqa: E402
-from kernels.spec import NetSpec, OptSpec  # noqa: E402
+from kernels.spec import NetSpec, OptSpec, with_weight_row  # noqa: E402
 from kernels.cpu.blas import gemm  # noqa: E402
 
 cpu = kernels.get_backend("numba")
@@ -388,11 +388,12 @@ def test_gram_path_across_calls_reuses_g_and_batch():
     ref.train_epochs(whole, (), X, Y, perms, lrs, spec, OptSpec("gd"), 20, 1, 0)
     split = theta0.copy()
     ws = Workspace(spec.sizes, 20, np.float64, spec.n_params)
-    first = cpu._train_epochs(split, (), X, Y, perms[:6], lrs[:6], spec, OptSpec("gd"), 20, 1,
+    Yw = with_weight_row(Y, samples_first=True)  # the private loop's layout
+    first = cpu._train_epochs(split, (), X, Yw, perms[:6], lrs[:6], spec, OptSpec("gd"), 20, 1,
                               0, ws)
     assert ws.gram_ready and ws.batch_ready == "flat"
-    second = cpu._train_epochs(split, (), X, Y, perms[6:], lrs[6:], spec, OptSpec("gd"), 20, 1,
-                               6, ws)
+    second = cpu._train_epochs(split, (), X, Yw, perms[6:], lrs[6:], spec, OptSpec("gd"), 20,
+                               1, 6, ws)
     np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
     assert np.all(np.isfinite(np.concatenate([first, second])))
 
@@ -415,9 +416,10 @@ def test_fused_loop_then_gram_path_on_one_workspace(monkeypatch):
     ref.train_epochs(whole, (), X, Y, perms, lrs, spec, OptSpec("gd"), 30, 1, 0)
     split = theta0.copy()
     ws = Workspace(spec.sizes, 30, np.float64, spec.n_params)
-    cpu._train_epochs(split, (), X, Y, perms[:1], lrs[:1], spec, OptSpec("gd"), 30, 1, 0, ws)
+    Yw = with_weight_row(Y, samples_first=True)  # the private loop's layout
+    cpu._train_epochs(split, (), X, Yw, perms[:1], lrs[:1], spec, OptSpec("gd"), 30, 1, 0, ws)
     assert ws.batch_ready == "stacked" and not ws.gram_ready
-    cpu._train_epochs(split, (), X, Y, perms[1:], lrs[1:], spec, OptSpec("gd"), 30, 1, 1, ws)
+    cpu._train_epochs(split, (), X, Yw, perms[1:], lrs[1:], spec, OptSpec("gd"), 30, 1, 1, ws)
     assert ws.gram_ready
     np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
 

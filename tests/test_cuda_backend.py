@@ -178,8 +178,8 @@ def test_streamed_batches_match_resident(gpu, monkeypatch):
     for resident in (True, False):
         trainer = gpu.make_trainer(theta.copy(), (theta * 0, theta * 0), X, Y, spec,
                                    OptSpec("adam"), 5, 3)
-        if not resident:
-            trainer.resident, trainer.X, trainer.Y = False, X, Y
+        if not resident:  # host copies of the trainer's own arrays (Y with its weights)
+            trainer.resident, trainer.X, trainer.Y = False, X, trainer.Y.copy_to_host()
         results.append((trainer.run(perms, [0.01, 0.01]), trainer.get_theta()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
@@ -195,9 +195,9 @@ def test_nonfinite_data_is_refused(gpu, monkeypatch, where, bad):
     make_trainer = gpu.make_trainer
     checked = []
 
-    def streamed(theta, states, Xs, Y, *args):
-        trainer = make_trainer(theta, states, Xs, Y, *args)
-        trainer.resident, trainer.X, trainer.Y = False, Xs, Y
+    def streamed(theta, states, Xs, Y, *args, **kwargs):
+        trainer = make_trainer(theta, states, Xs, Y, *args, **kwargs)
+        trainer.resident, trainer.X, trainer.Y = False, Xs, trainer.Y.copy_to_host()
         return trainer
 
     data_finite, run, runs = gpu.DeviceTrainer.data_finite, gpu.DeviceTrainer.run, []

@@ -76,5 +76,6 @@ def test_gradient_check_catches_a_wrong_gradient(monkeypatch):
     model = nn.DeepNeuralNetwork(hidden_layer_sizes=(4,), epochs=2, random_state=0).fit(X, y)
     good = model.gradients(X, y)
     monkeypatch.setattr(type(model), "gradients",
-                        lambda self, X, y: [(dW * 1.01, db) for dW, db in good])
+                        lambda self, X, y, sample_weight=None: [(dW * 1.01, db)
+                                                                for dW, db in good])
     assert nn.gradient_check(model, X, y) > 1e-4

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import config
 from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, check_name
+from ..spec import with_weight_row as _with_weight_row
 from . import layers as K
 from . import updates as U
 from .network import Workspace
@@ -119,10 +120,10 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
 
 
 @_serialized
-def output_delta(AL, Y):
+def output_delta(AL, Y, sample_weight=None):
     out = np.empty_like(AL)
     _pick(U, "subtract", AL.size)(AL, Y, out)
-    return out
+    return out if sample_weight is None else out * sample_weight
 
 
 @_serialized
@@ -136,24 +137,24 @@ def l2_penalty(weights, l2, m):
 
 
 @_serialized
-def _cost(ZL, Y, code, weights, l2):
+def _cost(ZL, Y, code, weights, l2, sample_weight):
     m = ZL.shape[1]
     partial = np.zeros(K.n_blocks(m))
-    ZL, Y = np.ascontiguousarray(ZL), np.ascontiguousarray(Y)
-    _pick(K, "output_cost", ZL.size)(ZL, np.empty_like(ZL), Y, ZL, code, partial, False)
+    ZL, Yw = np.ascontiguousarray(ZL), _with_weight_row(Y, sample_weight)
+    _pick(K, "output_cost", ZL.size)(ZL, np.empty_like(ZL), Yw, ZL, code, partial, False)
     return float(partial.sum()) / m + l2_penalty(weights, l2, m)
 
 
-def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
-    return _cost(ZL, Y, K.SIGMOID, weights, l2)
+def binary_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
+    return _cost(ZL, Y, K.SIGMOID, weights, l2, sample_weight)
 
 
-def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0):
-    return _cost(ZL, Y, K.SOFTMAX, weights, l2)
+def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
+    return _cost(ZL, Y, K.SOFTMAX, weights, l2, sample_weight)
 
 
-def mean_squared_error(ZL, Y, weights=(), l2=0.0):
-    return _cost(ZL, Y, K.IDENTITY, weights, l2)
+def mean_squared_error(ZL, Y, weights=(), l2=0.0, sample_weight=None):
+    return _cost(ZL, Y, K.IDENTITY, weights, l2, sample_weight)
 
 
 @_serialized
@@ -239,16 +240,17 @@ def _fused_capacity(spec, m):
 
 
 def _fused_buffers(spec, capacity, dtype):
-    """The fused code's stacked buffers and a zero (n_L, capacity) target buffer."""
+    """The fused code's stacked buffers and a zero (n_L + 1, capacity) target buffer."""
     return (_stacked_buffers(spec.sizes, capacity, dtype),
-            np.zeros((spec.sizes[-1], capacity), dtype))
+            np.zeros((spec.sizes[-1] + 1, capacity), dtype))
 
 
 def _fused_forward(theta, X, Y, net, spec, capacity, out, seed=np.uint64(0), step=0,
                    dropout=False):
     """Forward passes of the fused code (``small.forward_cost``) over the columns of X
     (n_0, m), `capacity` at a time: A_L into out (n_L, m), and the summed data cost against
-    Y (n_L, m), or against zeros when Y has no columns (the caller ignores it then).
+    Y (n_L + 1, m) with its weight row, or against zeros when Y has no columns (the caller
+    ignores it then).
     Returns that sum and the buffers, which hold the last chunk's pass."""
     stack, Yb = _fused_buffers(spec, capacity, theta.dtype)
     A, L, n0, nL = stack[0], len(spec.sizes) - 1, spec.sizes[0], spec.sizes[-1]
@@ -281,10 +283,11 @@ def network_output(theta, X, spec):
 
 
 @_serialized
-def network_cost(theta, X, Y, spec):
+def network_cost(theta, X, Y, spec, sample_weight=None):
     net, launch = _net(spec), _launch()
     data_only = net[:6] + (0.0,)
     m = X.shape[1]
+    Y = _with_weight_row(Y, sample_weight)
     capacity = _fused_capacity(spec, m)
     if capacity:
         total, _ = _fused_forward(theta, X, Y, data_only, spec, capacity,
@@ -294,25 +297,27 @@ def network_cost(theta, X, Y, spec):
     total = 0.0
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
-        Yc = np.ascontiguousarray(Y[:, start:start + mb])
+        Yc = np.ascontiguousarray(Y[:, start:start + mb])  # targets and weights
         total += _network_pass(theta, theta, X0, Yc, data_only, ws.buffers(), np.uint64(0), 0,
                                False, launch, 1) * mb
     return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
 
 
 @_serialized
-def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
+def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_weight=None):
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
     m = X.shape[1]
+    out = np.empty_like(Y)
+    Y = _with_weight_row(Y, sample_weight)
     if _fused_capacity(spec, m) == m:
         net = _net(spec)
-        cost, (stack, _) = _fused_forward(theta, X, Y, net, spec, m, np.empty_like(Y),
+        cost, (stack, _) = _fused_forward(theta, X, Y, net, spec, m, out,
                                           np.uint64(0 if seed is None else seed), int(step),
                                           dropout)
         _backward(theta, grad, stack, net, dropout, m)
         return float(cost / m), grad
-    X0, Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y)
+    X0 = np.ascontiguousarray(X.T)
     ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
     cost = _network_pass(theta, grad, X0, Y, _net(spec), ws.buffers(),
                          np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
@@ -347,13 +352,16 @@ def _gram_buffers(ws, spec, m, dtype):
     return ws.gram
 
 
-def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step):
+def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step,
+                 sample_weight=None):
     ws = Workspace(spec.sizes, batch_size, theta.dtype, spec.n_params)
-    return _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, ws)
+    Yw = _with_weight_row(Y, sample_weight, samples_first=True)
+    return _train_epochs(theta, states, X, Yw, perms, lrs, spec, opt, batch_size, seed, step, ws)
 
 
 @_serialized
 def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step, ws):
+    """`train_epochs` with its work buffers; Y (m, n_L + 1) carries the weight column."""
     v = states[0] if opt.name in ("momentum", "adam") else theta[:0]
     s = states[-1] if opt.name in ("rmsprop", "adam") else theta[:0]
     losses = np.zeros(len(lrs))
@@ -378,11 +386,12 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     return losses
 
 
-def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sample_weight=None):
     """A trainer whose work buffers are allocated once, here, for the whole fit."""
     from ..trainer import HostTrainer
     ws = Workspace(spec.sizes, int(batch_size), theta.dtype, spec.n_params)
-    return HostTrainer(_train_epochs, theta, states, X, Y, spec, opt, batch_size, seed, step,
+    Yw = _with_weight_row(Y, sample_weight, samples_first=True)
+    return HostTrainer(_train_epochs, theta, states, X, Yw, spec, opt, batch_size, seed, step,
                        ws=ws)
 
 

@@ -317,9 +317,10 @@ def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):
 def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
     """Output activation, cost and delta of the last layer in one pass over ZL.
 
-    Fills AL = g(ZL) (sigmoid, softmax or identity), adds each block's per-example costs
-    into partial[block], and when want_delta sets dZ = AL - Y. The costs are binary
-    cross-entropy max(z,0) - zy + log(1+e^-|z|), categorical cross-entropy
+    Y (n_L + 1, m) holds the targets and, in its last row, the example weights w. Fills
+    AL = g(ZL) (sigmoid, softmax or identity), adds each block's weighted per-example costs
+    w_j c_j into partial[block], and when want_delta sets dZ = w (AL - Y). The costs are
+    binary cross-entropy max(z,0) - zy + log(1+e^-|z|), categorical cross-entropy
     logsumexp(z) - y.z, or half squared error; the caller divides by m.
     """
     n, m = ZL.shape
@@ -328,10 +329,11 @@ def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
         j1 = min(m, j0 + BLOCK)
         total = 0.0
         for j in range(j0, j1):
-            total += output_column(ZL, AL, Y, j, code)
+            w = Y[n, j]
+            total += output_column(ZL, AL, Y, j, code) * w
             if want_delta:
                 for i in range(n):
-                    dZ[i, j] = AL[i, j] - Y[i, j]
+                    dZ[i, j] = (AL[i, j] - Y[i, j]) * w
         partial[blk] = total
 
 

@@ -36,7 +36,7 @@ class Workspace:
         self.partial = np.zeros(max(64, n_blocks(self.capacity)), np.float64)
         self._X0 = None
         self._x0_size = self.capacity * int(sizes[0])
-        self.Y = np.empty(sizes[-1] * self.capacity, dtype)
+        self.Y = np.empty((sizes[-1] + 1) * self.capacity, dtype)  # targets and weights
         self.grad = np.empty(n_params, dtype)
         self.hp = np.zeros(8, dtype)
         self.row_ok = np.ones(int(sum(sizes[1:])), np.float64)
@@ -61,10 +61,11 @@ class Workspace:
 
     def stacked(self, sizes):
         """(A, Z, D, dZ) as (L + 1, n_max, capacity) buffers, A[0] for the mini-batch, and
-        Y as (n_L, capacity): the layout of `small.train_loop_small`, made on first use."""
+        Y as (n_L + 1, capacity), targets and weights: the layout of
+        `small.train_loop_small`, made on first use."""
         if self._stacked is None:
             self._stacked = (stacked_buffers(sizes, self.capacity, self.Z.dtype),
-                             self.Y.reshape(sizes[-1], self.capacity))
+                             self.Y.reshape(sizes[-1] + 1, self.capacity))
         return self._stacked
 
 
@@ -145,7 +146,8 @@ def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_o
 @jit(inner=True)
 def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares):
     """J on the last forward pass (data term plus L2), with the output activation applied
-    to A_L in the same pass; fills dZ_L = A_L - Y when asked.
+    to A_L in the same pass; fills dZ_L = w (A_L - Y) when asked. Y is (n_L + 1, m): the
+    targets, then the example weights w.
 
     first_squares, when not negative, is ||W_1||^2 known by the caller (the Gram path).
     Both passes are serial: they read n_L m and the weights once, little work beside a
@@ -258,9 +260,11 @@ def frobenius(A, B):
 @jit
 def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X0buf, Ybuf,
                grad, hp, losses, launch, static_batch, gram, have_G, have_A0):
-    """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L) are sample-major.
+    """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L + 1) are
+    sample-major, Y's last column holding the example weights.
 
-    Each mini-batch is gathered into X0buf as (mb, n_0) rows and into Ybuf as (n_L, mb).
+    Each mini-batch is gathered into X0buf as (mb, n_0) rows and into Ybuf as
+    (n_L + 1, mb).
     With static_batch the whole data set is one batch in its own order (the caller checks
     that perms is the identity): the first layer then reads X itself, and X0buf may be
     empty.
@@ -285,7 +289,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
     sizes, offsets, keeps, l2 = net[0], net[1], net[2], net[6]
     par_min = launch[0]
     m = X.shape[0]
-    n0, nL = sizes[0], sizes[sizes.size - 1]
+    n0, nY = sizes[0], Y.shape[1]
     dropout = np.bool_(False)
     for l in range(sizes.size):
         dropout = dropout or keeps[l] < 1.0
@@ -300,7 +304,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
     if use_gram:
         X0 = X
         if not have_A0:
-            gather_columns_serial(Y, perms[0], np.int64(0), Ybuf[:nL * m].reshape((nL, m)))
+            gather_columns_serial(Y, perms[0], np.int64(0), Ybuf[:nY * m].reshape((nY, m)))
         if not have_G:
             gemm(X0, False, X0, True, G)
         gemm(Ws[0], False, X0, True, WA)
@@ -314,7 +318,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X
             views = full_views if mb == batch else last_views
             step += 1
             X0 = X if static_batch else X0buf[:mb * n0].reshape((mb, n0))
-            Yb = Ybuf[:nL * mb].reshape((nL, mb))
+            Yb = Ybuf[:nY * mb].reshape((nY, mb))
             if not static_batch:
                 gather_rows_serial(X, perms[e], start, X0)
             if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):

@@ -35,8 +35,9 @@ from .updates import gather_columns_serial, optimizer_step_serial
 def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     """Forward pass of the mini-batch in A[0] (n_0, mb) and its cost J with the L2 term.
 
+    Yb (n_L + 1, capacity) holds the targets and, in row n_L, the example weights w.
     Fills Z[l], A[l] (and the masks D[l]) of every layer, A[L] with the output
-    activation, and dZ[L] = A[L] - Y.
+    activation, and dZ[L] = w (A[L] - Y); J = (1/mb) sum_j w_j c_j + the L2 term.
     """
     sizes, offsets, keeps, act, out, slope, l2 = net
     A, Z, D, dZ = stack
@@ -80,21 +81,23 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
                 for j in range(mb):
                     a[j] = a[j] / keep if d[j] else a[j] * 0
     total = 0.0
+    nL = sizes[L]
+    w = Yb[nL]
     if out == SIGMOID:
-        for i in range(sizes[L]):
+        for i in range(nL):
             z, a, y = Z[L, i], A[L, i], Yb[i]
             for j in range(mb):
                 e = exp_nonpositive(-abs(np.float64(z[j])))  # float64 for float32 data too
                 a[j] = sigmoid_of(z[j], e)
-                total += max(z[j], 0) - z[j] * y[j] + log1p_unit(e)
+                total += (max(z[j], 0) - z[j] * y[j] + log1p_unit(e)) * w[j]
     else:
-        ZL, AL = Z[L, :sizes[L]], A[L, :sizes[L]]
+        ZL, AL = Z[L, :nL], A[L, :nL]
         for j in range(mb):
-            total += output_column(ZL, AL, Yb, j, out)
-    for i in range(sizes[L]):
+            total += output_column(ZL, AL, Yb, j, out) * w[j]
+    for i in range(nL):
         a, y, d = A[L, i], Yb[i], dZ[L, i]
         for j in range(mb):
-            d[j] = a[j] - y[j]
+            d[j] = (a[j] - y[j]) * w[j]
     return total / mb + (l2 / (2 * mb) * squares if l2 != 0.0 else 0.0)
 
 
@@ -161,8 +164,9 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
                      grad, hp, losses, static_batch, have_A0):
     """Epochs of mini-batch training in place, as `network.train_loop` without its Gram path.
 
-    X (m, n_0) and Y (m, n_L) are sample-major; stack = (A, Z, D, dZ) are the
-    (L + 1, n_max, batch) buffers and Yb the (n_L, batch) one. With static_batch the whole
+    X (m, n_0) and Y (m, n_L + 1) are sample-major, Y's last column holding the example
+    weights; stack = (A, Z, D, dZ) are the (L + 1, n_max, batch) buffers and Yb the
+    (n_L + 1, batch) one. With static_batch the whole
     data set is one batch in perms' order, gathered once (and not at all with have_A0).
     Training stops before the first step whose cost or gradient is not finite; that epoch
     and the ones after it get a NaN loss. Returns the number of steps taken so far.

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import config
 from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, OptSpec, check_name
+from ..spec import with_weight_row as _with_weight_row
 
 name = "cuda"
 #: Estimators leave the NaN and infinity check of the training data to the trainer, which
@@ -232,11 +233,12 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
 
 
 @_quiet()
-def output_delta(AL, Y):
+def output_delta(AL, Y, sample_weight=None):
     K = _kernels(AL.dtype)
     out = _empty(AL.shape, AL.dtype)
     K.subtract[_grid1(AL.size)](_dev(AL), _dev(Y), out)
-    return out.copy_to_host()
+    delta = out.copy_to_host()
+    return delta if sample_weight is None else delta * sample_weight
 
 
 @_quiet()
@@ -256,26 +258,27 @@ def l2_penalty(weights, l2, m):
 
 
 @_quiet()
-def _cost(ZL, Y, code, weights, l2):
+def _cost(ZL, Y, code, weights, l2, sample_weight):
     K = _kernels(ZL.dtype)
     m = ZL.shape[1]
     grid = _grid1(m)
     partial = _empty(grid[0], np.float64)
     d_Z = _dev(ZL)
-    K.output_cost[grid](d_Z, _empty(ZL.shape, ZL.dtype), _dev(Y), d_Z, code, partial, False)
+    Yw = _dev(_with_weight_row(Y, sample_weight))
+    K.output_cost[grid](d_Z, _empty(ZL.shape, ZL.dtype), Yw, d_Z, code, partial, False)
     return float(partial.copy_to_host().sum()) / m + l2_penalty(weights, l2, m)
 
 
-def binary_cross_entropy(ZL, Y, weights=(), l2=0.0):
-    return _cost(ZL, Y, ACTIVATION_CODES["sigmoid"], weights, l2)
+def binary_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
+    return _cost(ZL, Y, ACTIVATION_CODES["sigmoid"], weights, l2, sample_weight)
 
 
-def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0):
-    return _cost(ZL, Y, SOFTMAX, weights, l2)
+def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
+    return _cost(ZL, Y, SOFTMAX, weights, l2, sample_weight)
 
 
-def mean_squared_error(ZL, Y, weights=(), l2=0.0):
-    return _cost(ZL, Y, IDENTITY, weights, l2)
+def mean_squared_error(ZL, Y, weights=(), l2=0.0, sample_weight=None):
+    return _cost(ZL, Y, IDENTITY, weights, l2, sample_weight)
 
 
 def _key(seed, step, layer):
@@ -383,7 +386,8 @@ class DeviceNetwork:
         self.dZ = self.cuda.device_array(size, theta.dtype)
         self.D = self.cuda.device_array(size, np.uint8)
         self.A0 = self.cuda.device_array(spec.sizes[0] * self.capacity, theta.dtype)
-        self.Yb = self.cuda.device_array(spec.sizes[-1] * self.capacity, theta.dtype)
+        # targets and, in the last row, the example weights
+        self.Yb = self.cuda.device_array((spec.sizes[-1] + 1) * self.capacity, theta.dtype)
         self.partial = self.cuda.device_array(int(config.CUDA_MAX_BLOCKS), np.float64)
         self.squares = self.cuda.device_array(int(config.CUDA_MAX_BLOCKS), np.float64)
         self.flag = self.cuda.to_device(np.zeros(1, np.int32))
@@ -416,7 +420,7 @@ class DeviceNetwork:
                     views.append(buf[start:stop].reshape(sizes[l], mb))
                 start += sizes[l] * self.capacity
             out = (self.A0[:sizes[0] * mb].reshape(sizes[0], mb),
-                   self.Yb[:sizes[-1] * mb].reshape(sizes[-1], mb)) + per_layer
+                   self.Yb[:(sizes[-1] + 1) * mb].reshape(sizes[-1] + 1, mb)) + per_layer
             self._views[mb] = out
         return self._views[mb]
 
@@ -507,12 +511,12 @@ def network_output(theta, X, spec):
     return out
 
 
-def network_cost(theta, X, Y, spec):
+def network_cost(theta, X, Y, spec, sample_weight=None):
     net = DeviceNetwork(theta, spec, min(X.shape[1], _CHUNK))
     total = net.cuda.to_device(np.zeros(1))
     m = X.shape[1]
     with _quiet():
-        for A0, Yc in _batches(X, Y):
+        for A0, Yc in _batches(X, _with_weight_row(Y, sample_weight)):
             views = net.views(A0.shape[1])
             views[0].copy_to_device(A0)
             views[1].copy_to_device(Yc)
@@ -522,7 +526,7 @@ def network_cost(theta, X, Y, spec):
                                                        spec.l2, m)
 
 
-def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
+def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_weight=None):
     net = DeviceNetwork(theta, spec, X.shape[1])
     net.ctl = _ctl(step)
     views = net.views(X.shape[1])
@@ -530,7 +534,7 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None):
     dropout = seed is not None and spec.uses_dropout
     with _quiet():
         views[0].copy_to_device(np.ascontiguousarray(X))
-        views[1].copy_to_device(np.ascontiguousarray(Y))
+        views[1].copy_to_device(_with_weight_row(Y, sample_weight))
         net.forward(views, 0 if seed is None else seed, dropout, False)
         net.cost(views, True, total, 1.0, spec.l2)
         net.backward(views, dropout)
@@ -549,8 +553,10 @@ class DeviceTrainer(DeviceNetwork):
     CUDA graph that each later step replays in one launch.
     """
 
-    def __init__(self, theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+    def __init__(self, theta, states, X, Y, spec, opt, batch_size, seed, step=0,
+                 sample_weight=None):
         super().__init__(theta, spec, batch_size)
+        Y = _with_weight_row(Y, sample_weight, samples_first=True)  # (m, n_L + 1)
         self.opt, self.batch_size, self.seed, self.step = opt, int(batch_size), int(seed), int(step)
         self.states = [self.cuda.to_device(s) for s in states]
         self.m = X.shape[0]
@@ -692,7 +698,7 @@ class DeviceTrainer(DeviceNetwork):
                 float(spec.slope), float(spec.l2), code, beta, beta2, eps, self.batch_size,
                 np.uint64(self.seed),
                 self.step, self.A0.reshape(spec.sizes[0], cap),
-                self.Yb.reshape(spec.sizes[-1], cap), self.Z.reshape(rows, cap),
+                self.Yb.reshape(spec.sizes[-1] + 1, cap), self.Z.reshape(rows, cap),
                 self.A.reshape(rows, cap), self.D.reshape(rows, cap), self.dZ.reshape(rows, cap),
                 self._costs, self.grad, losses, self.flag)
         self.step += self.steps_per_epoch * len(lrs)
@@ -705,8 +711,10 @@ class DeviceTrainer(DeviceNetwork):
         return tuple(s.copy_to_host() for s in self.states)
 
 
-def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step):
-    trainer = DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step)
+def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, step,
+                 sample_weight=None):
+    trainer = DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step,
+                            sample_weight)
     losses = trainer.run(perms, lrs)
     theta[...] = trainer.get_theta()
     for host, dev in zip(states, trainer.get_states()):
@@ -714,6 +722,6 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
     return losses
 
 
-def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0):
+def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sample_weight=None):
     """A trainer that keeps the whole fit on the GPU."""
-    return DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step)
+    return DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step, sample_weight)

@@ -202,15 +202,17 @@ def build(dtype, tile, tpb, reg=1):
                             dZ_prev[r, j] = activation_grad(v, Z_prev[r, j], code, slope)
 
     def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
-        """A_L = g(Z_L), dZ = A_L - Y, and each block's summed per-example cost in partial."""
+        """A_L = g(Z_L), dZ = w (A_L - Y), and each block's summed weighted per-example cost
+        in partial; Y (n_L + 1, m) holds the targets, then the example weights w."""
         n, m = ZL.shape
         shared = cuda.shared.array(tpb, float64)
         total = 0.0
         for j in range(cuda.grid(1), m, cuda.gridsize(1)):
-            total += output_column(ZL, AL, Y, j, code)
+            w = Y[n, j]
+            total += output_column(ZL, AL, Y, j, code) * w
             if want_delta:
                 for i in range(n):
-                    dZ[i, j] = AL[i, j] - Y[i, j]
+                    dZ[i, j] = (AL[i, j] - Y[i, j]) * w
         block_sum(shared, total, partial)
 
     def sum_squares(theta, sizes, offsets, partial):
@@ -298,7 +300,8 @@ def build(dtype, tile, tpb, reg=1):
                       seed, step, dropout, j, costs):
         """Forward pass, cost and backward pass of example j of a mini-batch (n_0, mb) in X0:
         its columns of the stacked Z, A, D, dZ (layer l in the rows from n_1 + ... +
-        n_{l-1}), and its cost in costs[j]. dZ of layer 1 is the last one filled."""
+        n_{l-1}), and its weighted cost in costs[j] (Yb's row n_L holds the example
+        weights). dZ of layer 1 is the last one filled."""
         L = sizes.size - 1
         row = 0
         for l in range(1, L + 1):
@@ -318,9 +321,10 @@ def build(dtype, tile, tpb, reg=1):
                     A[row + i, j] = a
             row += n
         row -= sizes[L]
-        costs[j] = output_column(Z[row:], A[row:], Yb, j, out)
+        w = Yb[sizes[L], j]
+        costs[j] = output_column(Z[row:], A[row:], Yb, j, out) * w
         for i in range(sizes[L]):
-            dZ[row + i, j] = A[row + i, j] - Yb[i, j]
+            dZ[row + i, j] = (A[row + i, j] - Yb[i, j]) * w
         for l in range(L, 1, -1):
             n, k, w0 = sizes[l], sizes[l - 1], offsets[l - 1]
             keep = keeps[l - 1] if dropout else 1.0
@@ -381,7 +385,7 @@ def build(dtype, tile, tpb, reg=1):
                     r = perms[e, start + j]
                     for c in range(sizes[0]):
                         X0[c, j] = X[r, c]
-                    for c in range(sizes[L]):
+                    for c in range(sizes[L] + 1):  # targets and weight
                         Yb[c, j] = Y[r, c]
                     example_pass(theta, X0, Yb, Z, A, D, dZ, sizes, offsets, keeps, act, out,
                                  slope, seed, step, dropout, j, costs)
