@@ -5,6 +5,7 @@
 """
 from . import course, datasets, workloads
 from .base import TrainingDivergedWarning
+from .diagnosis import Diagnosis, diagnose
 from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor, LogisticRegression
 from .exceptions import DataConversionWarning, NotFittedError
 from .gradcheck import gradient_check
@@ -27,6 +28,6 @@ def warmup(backend="numba", dtype="float64"):
 
 
 __all__ = ["TrainingDivergedWarning", "DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
-           "DataConversionWarning", "NotFittedError", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
+           "DataConversionWarning", "NotFittedError", "Diagnosis", "diagnose", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
            "workloads"]
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, workloads
+from .diagnosis import diagnose
 from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor
 
 
@@ -142,6 +143,8 @@ def cmd_train(args):
     print(f"train {metric} {model.score(X_train, y_train):.4f}, "
           f"dev {metric} {model.score(X_dev, y_dev) if len(X_dev) else float('nan'):.4f}, "
           f"{per_epoch * 1e3:.3f} ms per epoch")
+    if len(X_dev):
+        print(diagnose(model, X_train, y_train, X_dev, y_dev, args.baseline_error))
     model_path = model.save(out / "model.npz")
     written = [model_path]
     try:
@@ -151,9 +154,31 @@ def cmd_train(args):
         if X.shape[1] == 2 and not regression:
             plot.plot_decision_boundary(model, X, y, path=out / "decision_boundary.png")
             written.append(out / "decision_boundary.png")
+        if args.plots:
+            written += _learning_curve(plot, model, X_train, y_train, per_epoch, out)
     except ImportError as exc:
         print(f"no plots: {exc}")
     print("wrote " + ", ".join(str(p) for p in written))
+
+
+#: Longest estimated run of `nn train --plots`'s learning curve, in seconds.
+_CURVE_SECONDS = 60.0
+
+
+def _learning_curve(plot, model, X, y, per_epoch, out):
+    """The learning curve PNG when its 3 folds x 5 sizes of fits should take seconds: they
+    train on 60% of the set on average, at the measured time per epoch."""
+    estimate = 15 * 0.6 * model.epochs * per_epoch
+    if estimate > _CURVE_SECONDS:
+        print(f"no learning curve: its 15 fits would take about {estimate:.0f} s "
+              f"(more than {_CURVE_SECONDS:.0f} s); plot it with nn.plot.plot_learning_curve")
+        return []
+    try:
+        plot.plot_learning_curve(model, X, y, path=out / "learning_curve.png")
+    except ImportError as exc:
+        print(f"no learning curve: {exc}")
+        return []
+    return [out / "learning_curve.png"]
 
 
 def datasets_split(X, y, dev_fraction, regression):
@@ -249,6 +274,10 @@ def build_parser():
     p.add_argument("--dev-fraction", type=float, default=0.2)
     p.add_argument("--out", default="nn-out", help="folder for model.npz and PNGs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--baseline-error", type=float, default=0.0,
+                   help="Bayes or human-level error of the bias/variance report (default: 0)")
+    p.add_argument("--plots", action="store_true",
+                   help="also write the learning curve (needs scikit-learn)")
     _hyperparameter_options(p)
     p.set_defaults(run=cmd_train)
 

@@ -16,8 +16,13 @@ def test_train_writes_model_and_plots(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "flower" in out and "train accuracy" in out and "dev accuracy" in out
     assert "ms per epoch" in out
+    report = [line for line in out.splitlines() if "avoidable bias" in line]
+    assert len(report) == 1 and report[0].split(":")[0] in ("high bias", "high variance",
+                                                            "low bias and low variance")
+    assert "baseline 0)" in report[0]
     for name in ("model.npz", "cost.png", "decision_boundary.png"):
         assert (tmp_path / name).stat().st_size > 0
+    assert not (tmp_path / "learning_curve.png").exists()  # only with --plots
     model = nn.load(tmp_path / "model.npz")
     assert model.n_iter_ == 30 and model.hidden_layer_sizes == (16, 8)
 
@@ -34,6 +39,24 @@ def test_train_options_and_data_file(tmp_path, capsys):
     assert model.optimizer == "momentum" and model.keep_prob == 0.9
     assert model.params_[0][0].dtype == np.float32 and len(model.classes_) == 3
     assert not (tmp_path / "o" / "decision_boundary.png").exists()  # 3-D data
+
+
+def test_train_plots_the_learning_curve_and_takes_a_baseline(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    argv = ["train", "--epochs", "20", "--out", str(tmp_path), "--quiet", "--plots",
+            "--baseline-error", "0.1", "--backend", "numpy"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "baseline 0.1)" in out and "try: " in out
+    assert (tmp_path / "learning_curve.png").stat().st_size > 0
+
+
+def test_train_skips_a_learning_curve_that_would_take_long(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(nn.cli, "_CURVE_SECONDS", 0.0)
+    assert main(["train", "--epochs", "5", "--out", str(tmp_path), "--quiet", "--plots",
+                 "--backend", "numpy"]) == 0
+    assert "no learning curve: its 15 fits would take about" in capsys.readouterr().out
+    assert not (tmp_path / "learning_curve.png").exists()
 
 
 def test_predict_writes_csv(tmp_path):
@@ -87,6 +110,10 @@ def test_course_quick(tmp_path, capsys):
                                    out=tmp_path)
     assert ("cat", "logistic regression") in results
     assert results["football", "(20, 3) relu, L2, lambda 0.7"][1] > 0.85
+    football = results["football", "(20, 3) relu, no regularization"]
+    assert football.diagnosis.baseline_error == nn.course.FOOTBALL_BASELINE
+    assert results["cat", "logistic regression"].diagnosis is None
+    assert capsys.readouterr().out.count("avoidable bias") == 3
     assert results["circles", "(10, 5) relu, zeros init"][0] == pytest.approx(0.5, abs=0.05)
     assert (tmp_path / "course_moons.png").exists()
 
