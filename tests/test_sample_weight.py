@@ -176,3 +176,28 @@ def test_early_stopping_splits_the_weights_with_the_data():
                                validation_fraction=0.25, random_state=0)
     net.fit(X, labels, sample_weight=s)
     assert len(net.history_["val_loss"]) == 3
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
+@pytest.mark.parametrize("path", ["fused", "layers", "gram"])
+def test_every_numba_training_path_weighs_like_the_reference(path, monkeypatch):
+    """The fused loop, the layer kernels' loop, and its Gram path (full-batch gradient
+    descent with more features than examples)."""
+    import kernels.cpu as cpu
+    from kernels import config
+    rng = np.random.default_rng(7)
+    if path == "gram":
+        X = rng.normal(size=(20, 120))
+        kw = dict(optimizer="gd", batch_size=None, epochs=12, learning_rate=0.05)
+    else:
+        X = rng.normal(size=(40, 4))
+        kw = dict(optimizer="adam", batch_size=16, epochs=3, keep_prob=0.9, learning_rate=0.01)
+    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if path == "fused" else 0)
+    grams, gram_buffers = [], cpu._gram_buffers
+    monkeypatch.setattr(cpu, "_gram_buffers", lambda *a: grams.append(1) or gram_buffers(*a))
+    y, s = (X[:, 0] > 0) * 1, rng.random(len(X)) * 2
+    kw.update(hidden_layer_sizes=(5,), l2=0.4, random_state=0)
+    want = nn.DeepNeuralNetwork(backend="numpy", **kw).fit(X, y, sample_weight=s)
+    got = nn.DeepNeuralNetwork(backend="numba", **kw).fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(got._theta, want._theta, rtol=0, atol=1e-8)
+    assert bool(grams) == (path == "gram")  # the path under test really ran
