@@ -3,7 +3,7 @@
 >>> import nn
 >>> clf = nn.DeepNeuralNetwork(hidden_layer_sizes=(20, 7, 5), backend="numba")
 """
-from . import course, datasets, workloads
+from . import course, datasets, distributed, workloads
 from .base import TrainingDivergedWarning
 from .diagnosis import Diagnosis, diagnose
 from .estimators import DeepNeuralNetwork, DeepNeuralNetworkRegressor, LogisticRegression
@@ -28,6 +28,6 @@ def warmup(backend="numba", dtype="float64"):
 
 
 __all__ = ["TrainingDivergedWarning", "DeepNeuralNetwork", "DeepNeuralNetworkRegressor", "LogisticRegression",
-           "DataConversionWarning", "NotFittedError", "Diagnosis", "diagnose", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets",
+           "DataConversionWarning", "NotFittedError", "Diagnosis", "diagnose", "Standardizer", "gradient_check", "load", "train_dev_test_split", "warmup", "course", "datasets", "distributed",
            "workloads"]
 __version__ = "0.1.0"

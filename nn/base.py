@@ -1,8 +1,10 @@
 """The training core shared by every estimator: parameters, fit loop, cost and gradients."""
 import dataclasses
+import hashlib
 import inspect
 import numbers
 import time
+import uuid
 import warnings
 
 import numpy as np
@@ -293,7 +295,7 @@ class BaseNetwork(ParamsMixin):
         shuffle = bool(self._hp("shuffle")) and batch < m
         per_epoch = X_val is not None or bool(self.verbose) or callback is not None
         every = self._hp("checkpoint_every")
-        path = self._hp("checkpoint_path")
+        path = self._checkpoint_file()
         chunk, done = 1, 0
         best, best_theta, since_best = np.inf, None, 0
         self._shuffle_state = shuffle_rng.bit_generator.state
@@ -354,6 +356,16 @@ class BaseNetwork(ParamsMixin):
             self._adopt(best_theta)
         if path is not None:
             self.save(path)
+
+    def _checkpoint_file(self):
+        """This fit's checkpoint path: ``checkpoint_path`` with ``{params}`` replaced by a
+        digest of the hyperparameters and ``{fit}`` by an id of this fit, so that the clones
+        of a search (same path, other parameters or folds) never write one file."""
+        path = self._hp("checkpoint_path")
+        if path is None or "{" not in str(path):
+            return path
+        digest = hashlib.sha256(repr(sorted(self.get_params().items())).encode())
+        return str(path).format(params=digest.hexdigest()[:12], fit=uuid.uuid4().hex[:12])
 
     def _finish(self, trainer, history, n_iter, snapshot=False):
         """Make the model reflect the trainer after a completed chunk."""

@@ -1,5 +1,5 @@
-"""The command line: ``python -m nn`` or ``nnkernels``, with train, predict, bench, gradcheck
-and course subcommands. Bad input ends with a one-line error and exit status 2."""
+"""The command line: ``python -m nn`` or ``nnkernels``, with train, search, predict, bench,
+gradcheck and course subcommands. Bad input ends with a one-line error and exit status 2."""
 import argparse
 import csv
 import inspect
@@ -101,12 +101,7 @@ def _progress(total, enabled):
 def cmd_train(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if args.data:
-        X, y = datasets.load_file(args.data, args.label)
-        source = args.data
-    else:
-        X, y = datasets.make_planar(400, random_state=1)
-        source = "the built-in flower data set (400 points)"
+    X, y, source = _training_data(args)
     regression = args.task == "regression"
     split = datasets_split(X, y, args.dev_fraction, regression)
     X_train, X_dev, y_train, y_dev = split
@@ -188,6 +183,72 @@ def datasets_split(X, y, dev_fraction, regression):
     X_train, X_dev, _, y_train, y_dev, _ = train_dev_test_split(
         X, y, (1 - dev_fraction, dev_fraction, 0.0), random_state=0)
     return X_train, X_dev, y_train, y_dev
+
+
+# ------------------------------------------------------------------- search
+def _space_options(parser):
+    """One --option per hyperparameter a search may vary, holding its space as text."""
+    from .search import FIXED
+    for p in inspect.signature(DeepNeuralNetwork.__init__).parameters.values():
+        if p.name == "self" or p.name in FIXED:
+            continue
+        parser.add_argument("--" + p.name.replace("_", "-"), default=None, metavar="SPACE",
+                            dest="space_" + p.name)
+
+
+def cmd_search(args):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError('nn search needs Dask: pip install "nnkernels[dask]"') from None
+    import functools
+    from . import search as S
+    from .distributed import worker_env
+    defaults = inspect.signature(DeepNeuralNetwork.__init__).parameters
+    space = {name[len("space_"):]: S.parse_space(name[len("space_"):], text,
+                                                 defaults[name[len("space_"):]].default)
+             for name, text in vars(args).items()
+             if name.startswith("space_") and text is not None}
+    if not space:
+        raise UsageError("give at least one hyperparameter to search, for example "
+                         "--learning-rate 1e-4:1e-1:log --keep-prob 0.7,0.9,1.0")
+    X, y, source = _training_data(args)
+    S.check_folds(args.cv, len(X))
+    regression = args.task == "regression"
+    cls = DeepNeuralNetworkRegressor if regression else DeepNeuralNetwork
+    base = dict(hidden_layer_sizes=(16, 8), activation="tanh", learning_rate=0.01,
+                epochs=100, batch_size=64, random_state=0)
+    make = functools.partial(cls, backend=args.backend or "numba", dtype=args.dtype,
+                             n_threads=1, **base)
+    make().set_params(**{k: v[0] if isinstance(v, list) else v.mean()
+                         for k, v in space.items()})._check_hyperparameters()
+    if args.scheduler:
+        cluster, where = None, f"the scheduler at {args.scheduler}"
+    else:
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, env=worker_env(1))
+        where = f"a local cluster of {args.workers} single-threaded workers"
+    n = len(S.candidates(space, args.n_iter, 0))
+    print(f"searching {n} settings x {args.cv} folds of {cls.__name__} on {source}, on {where}")
+    try:
+        with Client(args.scheduler or cluster) as client:
+            rows = S.run_search(client, make, space, X, y, args.cv, args.n_iter,
+                                progress=not args.quiet)
+    finally:
+        if cluster is not None:
+            cluster.close()
+    metric = "R^2" if regression else "accuracy"
+    print(S.table(rows, space, metric))
+    written = S.write_results(rows, args.out, space, metric)
+    print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _training_data(args):
+    if args.data:
+        X, y = datasets.load_file(args.data, args.label)
+        return X, y, args.data
+    X, y = datasets.make_planar(400, random_state=1)
+    return X, y, "the built-in flower data set (400 points)"
 
 
 # ------------------------------------------------------------------ predict
@@ -280,6 +341,22 @@ def build_parser():
                    help="also write the learning curve (needs scikit-learn)")
     _hyperparameter_options(p)
     p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("search", help="a cross-validated hyperparameter search on Dask")
+    p.add_argument("--data", help="training data: .npz (X, y), .csv (label column) or .h5")
+    p.add_argument("--label", default="last", help="label column of a CSV (default: last)")
+    p.add_argument("--task", choices=["classification", "regression"], default="classification")
+    p.add_argument("--backend", choices=["numpy", "numba", "cuda"], help="default: numba")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--workers", type=int, default=2, help="local cluster size (default: 2)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler instead")
+    p.add_argument("--cv", type=int, default=3, help="folds (default: 3)")
+    p.add_argument("--n-iter", type=int, default=20,
+                   help="settings of a random search, when a space has a range (default: 20)")
+    p.add_argument("--out", default="nn-search", help="folder for search.csv and search.png")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _space_options(p)
+    p.set_defaults(run=cmd_search)
 
     p = sub.add_parser("predict", help="write a model's predictions for a data file as CSV")
     p.add_argument("model")

@@ -3,6 +3,7 @@
 Every generator returns X of shape (n_samples, n_features) and y of shape (n_samples,),
 and draws from numpy.random.default_rng(random_state). h5py is an optional extra.
 """
+import contextlib
 import csv
 from pathlib import Path
 
@@ -106,6 +107,63 @@ def load_h5(path):
         X = np.asarray(f[x_name], dtype=np.float64)
         y = np.asarray(f[y_name]).ravel()
     return X.reshape(len(X), -1), y
+
+
+def iter_chunks(path, rows, x="X", y="y"):
+    """(X, y) blocks of at most `rows` examples from an HDF5 file (.h5, .hdf5) or a zarr
+    store, read one block at a time: the file is never loaded whole.
+
+    Feed them to `partial_fit` for out-of-core training on one machine:
+
+    >>> for X_block, y_block in iter_chunks("big.h5", 50_000):
+    ...     net.partial_fit(X_block, y_block, classes=[0, 1])
+
+    Parameters
+    ----------
+    path : path
+        The file; its data sets `x` of shape (m, ...) (flattened per example) and `y` (m,).
+    rows : int
+        Examples per block; a multiple of the file's chunk rows reads each chunk once.
+
+    Yields
+    ------
+    X : ndarray of shape (<= rows, n_features), float64
+    y : ndarray of shape (<= rows,)
+    """
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"rows must be a positive integer, got {rows!r}")
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path} not found")
+    with _open_arrays(path) as store:
+        if x not in store or y not in store:
+            raise ValueError(f"{path} has no data sets {x!r} and {y!r}")
+        X_all, y_all = store[x], store[y]
+        if X_all.shape[0] != y_all.shape[0]:
+            raise ValueError(f"{path}: {x} has {X_all.shape[0]} rows but {y} has "
+                             f"{y_all.shape[0]}")
+        for start in range(0, X_all.shape[0], rows):
+            X_block = np.asarray(X_all[start:start + rows], dtype=np.float64)
+            yield X_block.reshape(len(X_block), -1), np.asarray(y_all[start:start + rows]).ravel()
+
+
+@contextlib.contextmanager
+def _open_arrays(path):
+    """An HDF5 file (h5py) or a zarr store, opened for reading, as a mapping of arrays."""
+    if Path(path).suffix.lower() in (".h5", ".hdf5"):
+        try:
+            import h5py
+        except ImportError:
+            raise ImportError('reading .h5 files needs h5py: pip install "nnkernels[data]"'
+                              ) from None
+        with h5py.File(path, "r") as f:
+            yield f
+        return
+    try:
+        import zarr
+    except ImportError:
+        raise ImportError(f"{path} is not .h5 or .hdf5; reading a zarr store needs zarr: "
+                          "pip install zarr") from None
+    yield zarr.open_group(str(path), mode="r")
 
 
 def load_npz(path):

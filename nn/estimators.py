@@ -242,6 +242,9 @@ _DEEP_DOC = """
         and history_ count over all calls.
     checkpoint_path : path or None
         Model file written every `checkpoint_every` epochs and at the end of the fit.
+        ``{params}`` in it becomes a digest of the hyperparameters and ``{fit}`` an id of
+        the fit: a search's clones then write files of their own
+        (``"ckpt/{params}-{fit}.npz"``).
     checkpoint_every : int or None
 
     Attributes

@@ -109,3 +109,31 @@ def test_copies_carry_theta_once(optimizer, n_states):
     again = pickle.loads(blob).partial_fit(X, y)
     net.partial_fit(X, y)
     assert np.array_equal(again._theta, net._theta)
+
+
+def test_iter_chunks_reads_a_file_block_by_block(tmp_path):
+    """The blocks add up to the file, and reading them never holds much more than a block
+    (numpy's allocations, traced; the file is 80 blocks)."""
+    h5py = pytest.importorskip("h5py")
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20_000, 50)), rng.integers(0, 2, 20_000)
+    with h5py.File(tmp_path / "big.h5", "w") as f:
+        f.create_dataset("X", data=X, chunks=(250, 50))
+        f["y"] = y
+    tracemalloc.start()
+    blocks = []
+    for X_block, y_block in nn.datasets.iter_chunks(tmp_path / "big.h5", 250):
+        blocks.append((X_block[0].copy(), len(X_block), y_block.sum()))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(blocks) == 80 and sum(n for _, n, _ in blocks) == 20_000
+    assert peak < 4 * 250 * 50 * 8 < X.nbytes / 10  # a few blocks, not the file
+    np.testing.assert_array_equal([b[0] for b in blocks], X[::250])
+    assert sum(b[2] for b in blocks) == y.sum()
+    with pytest.raises(ValueError, match="rows must be a positive integer"):
+        next(nn.datasets.iter_chunks(tmp_path / "big.h5", 0))
+    with pytest.raises(ValueError, match="has no data sets 'A' and 'y'"):
+        next(nn.datasets.iter_chunks(tmp_path / "big.h5", 10, x="A"))
+    with pytest.raises(FileNotFoundError):
+        next(nn.datasets.iter_chunks(tmp_path / "missing.h5", 10))
