@@ -154,3 +154,25 @@ def test_a_worker_killed_mid_search_does_not_stop_it(client):
     assert len(rows) == 4 and all(np.isfinite(r["mean_test"]) for r in rows)
     client.wait_for_workers(2, timeout=30)
     assert victim not in client.scheduler_info()["workers"]  # it died, and was replaced
+
+
+def test_ctrl_c_cancels_a_search_cleanly(tmp_path):
+    """SIGINT in the middle of `nn search` on its own local cluster: exit status 130, one
+    line, the cluster shut down (the process ends), and no results written."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nn", "search", "--workers", "1", "--backend", "numpy",
+         "--l2", "0.0,0.1,0.3,1.0,3.0", "--epochs", "3000", "--out", str(tmp_path), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while "searching" not in (line := proc.stdout.readline()) and time.monotonic() < deadline:
+        pass
+    time.sleep(1.0)  # the fits have started on the worker
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "nnkernels: interrupted" in err
+    assert not (tmp_path / "search.csv").exists()
