@@ -74,6 +74,29 @@ def test_successive_halving_over_epochs(client):
         np.testing.assert_array_equal(_scores(remote)[key], want, err_msg=key)
 
 
+@pytest.mark.parametrize("kind", ["random", "halving random"])
+def test_random_searches_on_the_cluster_equal_one_process(client, kind):
+    from scipy import stats
+    from sklearn.model_selection import HalvingRandomSearchCV, RandomizedSearchCV
+    X, y = toy_classification(n=90)
+    est = nn.DeepNeuralNetwork(hidden_layer_sizes=(4,), epochs=6, batch_size=16,
+                               random_state=0, backend="numpy")
+    space = {"learning_rate": stats.loguniform(1e-4, 1e-1), "l2": [0.0, 0.3, 1.0]}
+    if kind == "random":
+        make = lambda **kw: RandomizedSearchCV(est, space, n_iter=5, cv=3,  # noqa: E731
+                                               random_state=0, **kw)
+    else:
+        make = lambda **kw: HalvingRandomSearchCV(  # noqa: E731
+            est, space, n_candidates=6, resource="epochs", min_resources=2, max_resources=6,
+            factor=3, cv=3, random_state=0, **kw)
+    local = make(n_jobs=1).fit(X, y)
+    with joblib.parallel_config(backend="dask"):
+        remote = make().fit(X, y)
+    assert remote.best_params_ == local.best_params_
+    for key, want in _scores(local).items():
+        np.testing.assert_array_equal(_scores(remote)[key], want, err_msg=key)
+
+
 def test_incremental_over_a_chunked_array_equals_the_block_loop(client):
     X, y = toy_classification(n=200, n_classes=3)
     kw = dict(hidden_layer_sizes=(6,), batch_size=16, random_state=0, backend="numpy")
@@ -163,16 +186,23 @@ def test_ctrl_c_cancels_a_search_cleanly(tmp_path):
     import subprocess
     import sys
     import time
+    # pytest-xdist's workers ignore SIGINT, and a child inherits that: restore the default,
+    # as a terminal has it
     proc = subprocess.Popen(
         [sys.executable, "-m", "nn", "search", "--workers", "1", "--backend", "numpy",
          "--l2", "0.0,0.1,0.3,1.0,3.0", "--epochs", "3000", "--out", str(tmp_path), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while "searching" not in (line := proc.stdout.readline()) and time.monotonic() < deadline:
         pass
     time.sleep(1.0)  # the fits have started on the worker
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
     assert proc.returncode == 130, err[-2000:]
     assert "nnkernels: interrupted" in err
     assert not (tmp_path / "search.csv").exists()
