@@ -220,7 +220,7 @@ def cmd_search(args):
                 epochs=100, batch_size=64, random_state=0)
     make = functools.partial(cls, backend=args.backend or "numba", dtype=args.dtype,
                              n_threads=1, **base)
-    make().set_params(**{k: v[0] if isinstance(v, list) else v.mean()
+    make().set_params(**{k: v[0] if isinstance(v, list) else v.rvs(random_state=0)
                          for k, v in space.items()})._check_hyperparameters()
     if args.scheduler:
         cluster, where = None, f"the scheduler at {args.scheduler}"

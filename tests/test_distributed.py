@@ -123,7 +123,7 @@ def test_search_command_end_to_end(client, tmp_path, capsys):
     from nn.cli import main
     argv = ["search", "--scheduler", client.scheduler.address, "--backend", "numpy",
             "--learning-rate", "1e-3:1e-1:log", "--keep-prob", "0.8,1.0", "--n-iter", "4",
-            "--epochs", "5", "--out", str(tmp_path), "--quiet"]
+            "--epochs", "3:5", "--out", str(tmp_path), "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "searching 4 settings x 3 folds" in out and "test accuracy" in out

@@ -66,3 +66,18 @@ def test_fits_from_several_python_threads_take_turns():
                "assert all(np.array_equal(n.params_[0][0], alone) for n in nets)\n"
                "print('ok')\n")
     assert out.strip() == "ok"
+
+
+def test_more_threads_than_the_pool_is_refused_clearly():
+    """A worker started with NUMBA_NUM_THREADS=1 (nn.distributed.worker_env) cannot give a
+    fit two threads: the fit says so, and the model is unchanged."""
+    import numpy as np
+    import nn
+    import numba
+    pool = numba.config.NUMBA_NUM_THREADS
+    net = nn.DeepNeuralNetwork(hidden_layer_sizes=(3,), epochs=1, backend="numba",
+                               n_threads=pool + 1)
+    with pytest.raises(ValueError, match=rf"n_threads={pool + 1} is more than the {pool} "
+                                         "threads of Numba's pool"):
+        net.fit(np.zeros((4, 2)), [0, 1, 0, 1])
+    assert not hasattr(net, "params_")

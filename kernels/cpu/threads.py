@@ -60,6 +60,10 @@ def num_threads(n):
         if n is None:
             yield
             return
+        pool = numba.config.NUMBA_NUM_THREADS
+        if int(n) > pool:
+            raise ValueError(f"n_threads={n} is more than the {pool} threads of Numba's pool "
+                             "(NUMBA_NUM_THREADS, fixed when Numba starts)")
         before = numba.get_num_threads()
         numba.set_num_threads(int(n))
         try:
