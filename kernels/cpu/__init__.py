@@ -140,7 +140,8 @@ def l2_penalty(weights, l2, m):
 def _cost(ZL, Y, code, weights, l2, sample_weight):
     m = ZL.shape[1]
     partial = np.zeros(K.n_blocks(m))
-    ZL, Yw = np.ascontiguousarray(ZL), _with_weight_row(Y, sample_weight)
+    ZL = np.ascontiguousarray(ZL)
+    Yw = np.ascontiguousarray(Y) if sample_weight is None else _with_weight_row(Y, sample_weight)
     _pick(K, "output_cost", ZL.size)(ZL, np.empty_like(ZL), Yw, ZL, code, partial, False)
     return float(partial.sum()) / m + l2_penalty(weights, l2, m)
 

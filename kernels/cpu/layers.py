@@ -317,19 +317,21 @@ def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):
 def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
     """Output activation, cost and delta of the last layer in one pass over ZL.
 
-    Y (n_L + 1, m) holds the targets and, in its last row, the example weights w. Fills
-    AL = g(ZL) (sigmoid, softmax or identity), adds each block's weighted per-example costs
-    w_j c_j into partial[block], and when want_delta sets dZ = w (AL - Y). The costs are
-    binary cross-entropy max(z,0) - zy + log(1+e^-|z|), categorical cross-entropy
-    logsumexp(z) - y.z, or half squared error; the caller divides by m.
+    Y (n_L, m) holds the targets, and a last row n_L, when there is one, the example
+    weights w (1 otherwise). Fills AL = g(ZL) (sigmoid, softmax or identity), adds each
+    block's weighted per-example costs w_j c_j into partial[block], and when want_delta
+    sets dZ = w (AL - Y). The costs are binary cross-entropy max(z,0) - zy + log(1+e^-|z|),
+    categorical cross-entropy logsumexp(z) - y.z, or half squared error; the caller
+    divides by m.
     """
     n, m = ZL.shape
+    weighted = Y.shape[0] > n
     for blk in prange(n_blocks(m)):
         j0 = blk * BLOCK
         j1 = min(m, j0 + BLOCK)
         total = 0.0
         for j in range(j0, j1):
-            w = Y[n, j]
+            w = Y[n, j] if weighted else 1.0
             total += output_column(ZL, AL, Y, j, code) * w
             if want_delta:
                 for i in range(n):
