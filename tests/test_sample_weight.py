@@ -201,3 +201,25 @@ def test_every_numba_training_path_weighs_like_the_reference(path, monkeypatch):
     got = nn.DeepNeuralNetwork(backend="numba", **kw).fit(X, y, sample_weight=s)
     np.testing.assert_allclose(got._theta, want._theta, rtol=0, atol=1e-8)
     assert bool(grams) == (path == "gram")  # the path under test really ran
+
+
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
+@pytest.mark.parametrize("shape", [(1, 37), (5, 200), (2048, 1030)])  # the last runs parallel
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_cost_ops_equal_the_reference_with_and_without_weights(shape, dtype, tol):
+    import kernels
+    from kernels import reference as ref
+    cpu = kernels.get_backend("numba")
+    rng = np.random.default_rng(8)
+    Z = (rng.normal(size=shape) * 3).astype(dtype)
+    labels = rng.integers(0, shape[0], shape[1])
+    targets = {"binary_cross_entropy": (Z[:1], (rng.random((1, shape[1])) > 0.5).astype(dtype)),
+               "categorical_cross_entropy": (Z, np.eye(shape[0], dtype=dtype)[:, labels]),
+               "mean_squared_error": (Z, rng.normal(size=shape).astype(dtype))}
+    s = rng.random(shape[1]) * 2
+    for name, (ZL, Y) in targets.items():
+        for w in (None, s):
+            got = getattr(cpu, name)(ZL, Y, [ZL], 0.3, sample_weight=w)
+            want = getattr(ref, name)(ZL.astype(np.float64), Y.astype(np.float64),
+                                      [ZL.astype(np.float64)], 0.3, sample_weight=w)
+            assert got == pytest.approx(want, rel=tol), (name, w is None)

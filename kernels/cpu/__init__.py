@@ -139,10 +139,15 @@ def l2_penalty(weights, l2, m):
 @_serialized
 def _cost(ZL, Y, code, weights, l2, sample_weight):
     m = ZL.shape[1]
-    partial = np.zeros(K.n_blocks(m))
+    cost_sums = _pick(K, "cost_sums", ZL.size)
+    # one block per thread when parallel (long rows stream well), else the whole width
+    threads = numba.get_num_threads() if cost_sums is K.cost_sums_parallel else 1
+    width = max(K.BLOCK, -(-m // threads))
+    blocks = -(-m // width)
+    partial, scratch = np.zeros(blocks), np.empty((blocks, 3, width))
     ZL = np.ascontiguousarray(ZL)
     Yw = np.ascontiguousarray(Y) if sample_weight is None else _with_weight_row(Y, sample_weight)
-    _pick(K, "output_cost", ZL.size)(ZL, np.empty_like(ZL), Yw, ZL, code, partial, False)
+    cost_sums(ZL, Yw, code, scratch, partial)
     return float(partial.sum()) / m + l2_penalty(weights, l2, m)
 
 

@@ -317,25 +317,73 @@ def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):
 def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
     """Output activation, cost and delta of the last layer in one pass over ZL.
 
-    Y (n_L, m) holds the targets, and a last row n_L, when there is one, the example
-    weights w (1 otherwise). Fills AL = g(ZL) (sigmoid, softmax or identity), adds each
-    block's weighted per-example costs w_j c_j into partial[block], and when want_delta
-    sets dZ = w (AL - Y). The costs are binary cross-entropy max(z,0) - zy + log(1+e^-|z|),
-    categorical cross-entropy logsumexp(z) - y.z, or half squared error; the caller
-    divides by m.
+    Y (n_L + 1, m) holds the targets and, in its last row, the example weights w. Fills
+    AL = g(ZL) (sigmoid, softmax or identity), adds each block's weighted per-example costs
+    w_j c_j into partial[block], and when want_delta sets dZ = w (AL - Y). The costs are
+    binary cross-entropy max(z,0) - zy + log(1+e^-|z|), categorical cross-entropy
+    logsumexp(z) - y.z, or half squared error; the caller divides by m.
     """
     n, m = ZL.shape
-    weighted = Y.shape[0] > n
     for blk in prange(n_blocks(m)):
         j0 = blk * BLOCK
         j1 = min(m, j0 + BLOCK)
         total = 0.0
         for j in range(j0, j1):
-            w = Y[n, j] if weighted else 1.0
+            w = Y[n, j]
             total += output_column(ZL, AL, Y, j, code) * w
             if want_delta:
                 for i in range(n):
                     dZ[i, j] = (AL[i, j] - Y[i, j]) * w
+        partial[blk] = total
+
+
+def cost_sums(ZL, Y, code, scratch, partial):
+    """Each column block's weighted sum of per-example costs into partial[block], from the
+    logits alone: the stand-alone cost ops, which need no A_L and no dZ.
+
+    The same costs as `output_cost`, computed a row of the block at a time, so that each
+    pass reads long contiguous runs and vectorizes. scratch (blocks, 3, width) sets the
+    blocks: block b is columns b width to (b + 1) width; softmax's log-sum-exp keeps its
+    running column maxima and sums of exponentials there. Y's row n_L, when there is one,
+    holds the example weights.
+    """
+    n, m = ZL.shape
+    weighted = Y.shape[0] > n
+    width = scratch.shape[2]
+    for blk in prange(scratch.shape[0]):
+        j0 = blk * width
+        j1 = min(m, j0 + width)
+        per, top, sums = scratch[blk, 0], scratch[blk, 1], scratch[blk, 2]
+        for j in range(j1 - j0):
+            per[j] = 0.0
+        if code == SOFTMAX:
+            for j in range(j1 - j0):
+                top[j] = ZL[0, j0 + j]
+                sums[j] = 0.0
+            for i in range(1, n):
+                for j in range(j1 - j0):
+                    top[j] = max(top[j], ZL[i, j0 + j])
+            for i in range(n):
+                for j in range(j1 - j0):
+                    z = np.float64(ZL[i, j0 + j])
+                    sums[j] += exp_nonpositive(z - top[j])
+                    per[j] -= Y[i, j0 + j] * z
+            for j in range(j1 - j0):
+                per[j] += top[j] + np.log(sums[j])
+        elif code == SIGMOID:
+            for i in range(n):
+                for j in range(j1 - j0):
+                    z = np.float64(ZL[i, j0 + j])
+                    per[j] += (max(z, 0.0) - z * Y[i, j0 + j]
+                               + log1p_unit(exp_nonpositive(-abs(z))))
+        else:
+            for i in range(n):
+                for j in range(j1 - j0):
+                    d = np.float64(ZL[i, j0 + j]) - Y[i, j0 + j]
+                    per[j] += d * d / 2
+        total = 0.0
+        for j in range(j1 - j0):
+            total += per[j] * Y[n, j0 + j] if weighted else per[j]
         partial[blk] = total
 
 
@@ -367,4 +415,5 @@ derivative_serial, derivative_parallel = serial_and_parallel(derivative)
 mask_serial, mask_parallel = serial_and_parallel(mask)
 weight_grads_serial, weight_grads_parallel = serial_and_parallel(weight_grads)
 backprop_serial, backprop_parallel = serial_and_parallel(backprop)
-output_cost_serial, output_cost_parallel = serial_and_parallel(output_cost)
+output_cost_serial = jit(output_cost)  # networks call it serially; no parallel copy
+cost_sums_serial, cost_sums_parallel = serial_and_parallel(cost_sums)
