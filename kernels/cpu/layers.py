@@ -370,6 +370,24 @@ def cost_sums(ZL, Y, code, scratch, partial):
                     per[j] -= Y[i, j0 + j] * z
             for j in range(j1 - j0):
                 per[j] += top[j] + np.log(sums[j])
+        elif not weighted:  # no per-example costs needed: one running sum per row
+            total = 0.0
+            for i in range(n):
+                if code == SIGMOID:
+                    acc = 0.0
+                    for j in range(j1 - j0):
+                        z = np.float64(ZL[i, j0 + j])
+                        acc += (max(z, 0.0) - z * Y[i, j0 + j]
+                                + log1p_unit(exp_nonpositive(-abs(z))))
+                    total += acc
+                else:  # a row's squares in the data's dtype, the rows' sums in float64
+                    row = ZL[0, 0] * 0
+                    for j in range(j1 - j0):
+                        d = ZL[i, j0 + j] - Y[i, j0 + j]
+                        row += d * d
+                    total += np.float64(row) / 2
+            partial[blk] = total
+            continue
         elif code == SIGMOID:
             for i in range(n):
                 for j in range(j1 - j0):
