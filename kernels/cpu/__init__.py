@@ -73,10 +73,26 @@ def _key(seed, step, layer):
 
 
 # ---------------------------------------------------------------------- ops
+def _row_blocks(name, work, m, rows, dtype):
+    """Kernel `name` (serial or parallel by `work`) and its (blocks, rows, width) scratch:
+    one block of columns per thread when parallel, so that each pass streams long rows,
+    else the whole width."""
+    kernel = _pick(K, name, work)
+    threads = numba.get_num_threads() if kernel is getattr(K, f"{name}_parallel") else 1
+    width = max(K.BLOCK, -(-m // threads))
+    return kernel, np.empty((-(-m // width), rows, width), dtype)
+
+
 @_serialized
 def activation_forward(Z, activation, slope=0.01):
     A = np.empty_like(Z)
-    _pick(K, "activate", Z.size)(Z, A, _code(activation), float(slope))
+    code = _code(activation)
+    if code == K.SOFTMAX:
+        Z = np.ascontiguousarray(Z)
+        softmax, scratch = _row_blocks("softmax_rows", Z.size, Z.shape[1], 2, Z.dtype)
+        softmax(Z, A, scratch)
+        return A
+    _pick(K, "activate", Z.size)(Z, A, code, float(slope))
     return A
 
 
@@ -139,12 +155,8 @@ def l2_penalty(weights, l2, m):
 @_serialized
 def _cost(ZL, Y, code, weights, l2, sample_weight):
     m = ZL.shape[1]
-    cost_sums = _pick(K, "cost_sums", ZL.size)
-    # one block per thread when parallel (long rows stream well), else the whole width
-    threads = numba.get_num_threads() if cost_sums is K.cost_sums_parallel else 1
-    width = max(K.BLOCK, -(-m // threads))
-    blocks = -(-m // width)
-    partial, scratch = np.zeros(blocks), np.empty((blocks, 3, width))
+    cost_sums, scratch = _row_blocks("cost_sums", ZL.size, m, 3, np.float64)
+    partial = np.zeros(scratch.shape[0])
     ZL = np.ascontiguousarray(ZL)
     Yw = np.ascontiguousarray(Y) if sample_weight is None else _with_weight_row(Y, sample_weight)
     cost_sums(ZL, Yw, code, scratch, partial)

@@ -337,6 +337,34 @@ def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
         partial[blk] = total
 
 
+def softmax_rows(Z, A, scratch):
+    """A = softmax(Z) (n, m), column by column, a row of a column block at a time.
+
+    The arithmetic of `softmax_column`, in its order, with the column maxima and sums of
+    exponentials of block b in scratch[b] (2, width), so that every pass reads rows.
+    """
+    n, m = Z.shape
+    width = scratch.shape[2]
+    for blk in prange(scratch.shape[0]):
+        j0 = blk * width
+        j1 = min(m, j0 + width)
+        top, sums = scratch[blk, 0], scratch[blk, 1]
+        for j in range(j1 - j0):
+            top[j] = Z[0, j0 + j]
+            sums[j] = 0
+        for i in range(1, n):
+            for j in range(j1 - j0):
+                top[j] = max(top[j], Z[i, j0 + j])
+        for i in range(n):
+            for j in range(j1 - j0):
+                e = exp_nonpositive(Z[i, j0 + j] - top[j])
+                A[i, j0 + j] = e
+                sums[j] += e
+        for i in range(n):
+            for j in range(j1 - j0):
+                A[i, j0 + j] = A[i, j0 + j] / sums[j]
+
+
 def cost_sums(ZL, Y, code, scratch, partial):
     """Each column block's weighted sum of per-example costs into partial[block], from the
     logits alone: the stand-alone cost ops, which need no A_L and no dZ.
@@ -435,3 +463,4 @@ weight_grads_serial, weight_grads_parallel = serial_and_parallel(weight_grads)
 backprop_serial, backprop_parallel = serial_and_parallel(backprop)
 output_cost_serial = jit(output_cost)  # networks call it serially; no parallel copy
 cost_sums_serial, cost_sums_parallel = serial_and_parallel(cost_sums)
+softmax_rows_serial, softmax_rows_parallel = serial_and_parallel(softmax_rows)
