@@ -337,6 +337,16 @@ def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
         partial[blk] = total
 
 
+@jit(inner=True)
+def block_column_max(Z, top, j0, j1):
+    """top[j - j0] = the largest Z[i, j] over the rows, for j in j0:j1, a row at a time."""
+    for j in range(j1 - j0):
+        top[j] = Z[0, j0 + j]
+    for i in range(1, Z.shape[0]):
+        for j in range(j1 - j0):
+            top[j] = max(top[j], Z[i, j0 + j])
+
+
 def softmax_rows(Z, A, scratch):
     """A = softmax(Z) (n, m), column by column, a row of a column block at a time.
 
@@ -349,12 +359,9 @@ def softmax_rows(Z, A, scratch):
         j0 = blk * width
         j1 = min(m, j0 + width)
         top, sums = scratch[blk, 0], scratch[blk, 1]
+        block_column_max(Z, top, j0, j1)
         for j in range(j1 - j0):
-            top[j] = Z[0, j0 + j]
             sums[j] = 0
-        for i in range(1, n):
-            for j in range(j1 - j0):
-                top[j] = max(top[j], Z[i, j0 + j])
         for i in range(n):
             for j in range(j1 - j0):
                 e = exp_nonpositive(Z[i, j0 + j] - top[j])
@@ -385,12 +392,9 @@ def cost_sums(ZL, Y, code, scratch, partial):
         for j in range(j1 - j0):
             per[j] = 0.0
         if code == SOFTMAX:
+            block_column_max(ZL, top, j0, j1)
             for j in range(j1 - j0):
-                top[j] = ZL[0, j0 + j]
                 sums[j] = 0.0
-            for i in range(1, n):
-                for j in range(j1 - j0):
-                    top[j] = max(top[j], ZL[i, j0 + j])
             for i in range(n):
                 for j in range(j1 - j0):
                     z = np.float64(ZL[i, j0 + j])
