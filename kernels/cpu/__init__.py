@@ -30,6 +30,9 @@ _choose_layer()
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
+#: Elements from which a stand-alone softmax sweeps rows (`softmax_rows`); a smaller Z fits
+#: in L1, where walking its columns costs less than setting up the row blocks.
+_ROWS_PAY = 1 << 14
 #: Columns per call of network_output/network_cost, to bound their work buffers.
 _CHUNK = 4096
 
@@ -87,7 +90,7 @@ def _row_blocks(name, work, m, rows, dtype):
 def activation_forward(Z, activation, slope=0.01):
     A = np.empty_like(Z)
     code = _code(activation)
-    if code == K.SOFTMAX:
+    if code == K.SOFTMAX and Z.size >= _ROWS_PAY:
         Z = np.ascontiguousarray(Z)
         softmax, scratch = _row_blocks("softmax_rows", Z.size, Z.shape[1], 2, Z.dtype)
         softmax(Z, A, scratch)
