@@ -194,7 +194,7 @@ def test_ctrl_c_cancels_a_search_cleanly(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
-    while "searching" not in (line := proc.stdout.readline()) and time.monotonic() < deadline:
+    while "searching" not in proc.stdout.readline() and time.monotonic() < deadline:
         pass
     time.sleep(1.0)  # the fits have started on the worker
     proc.send_signal(signal.SIGINT)
