@@ -92,6 +92,9 @@ def run_search(client, make, space, X, y, cv=3, n_iter=20, random_state=0, progr
         Returns a fresh estimator (the hyperparameters outside `space`).
     space : dict
         Hyperparameter -> list of choices or scipy.stats distribution.
+    progress : bool or callable
+        A progress bar (tqdm, else a line every tenth of the fits), none, or
+        ``progress(done, total)`` called after each finished fit.
 
     Returns
     -------
@@ -110,7 +113,8 @@ def run_search(client, make, space, X, y, cv=3, n_iter=20, random_state=0, progr
                              pure=False): (i, k)
                for i, params in enumerate(settings) for k, (train, test) in enumerate(folds)}
     scores = np.full((len(settings), cv, 3), np.nan)
-    bar = _bar(len(futures), progress)
+    bar = _Callback(len(futures), progress) if callable(progress) else \
+        _bar(len(futures), progress)
     from distributed import as_completed
     try:
         for future in as_completed(futures):
@@ -129,6 +133,20 @@ def run_search(client, make, space, X, y, cv=3, n_iter=20, random_state=0, progr
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows
+
+
+class _Callback:
+    """`progress(done, total)` after each finished fit."""
+
+    def __init__(self, total, progress):
+        self.total, self.done, self.progress = total, 0, progress
+
+    def update(self, n):
+        self.done += n
+        self.progress(self.done, self.total)
+
+    def close(self):
+        pass
 
 
 class _Text:
