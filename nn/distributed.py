@@ -73,14 +73,14 @@ def _prepare_worker(backend, dtypes, cache_dir):
     if cache_dir is not None:
         folder = os.path.abspath(str(cache_dir).format(host=host))
         os.makedirs(folder, exist_ok=True)
-        os.environ["NUMBA_CACHE_DIR"] = folder
-        import numba
-        numba.config.CACHE_DIR = folder  # read when a kernel first compiles or loads
+        os.environ["NUMBA_CACHE_DIR"] = folder  # read when Numba is first imported
+    import numba
     import nn
+    if cache_dir is not None:
+        numba.config.CACHE_DIR = folder  # where Numba was imported already
     started = time.perf_counter()
     for dtype in dtypes:
         nn.warmup(backend=backend, dtype=dtype)
-    import numba
     return {"host": host, "numba_threads": int(numba.config.NUMBA_NUM_THREADS),
             "cache_dir": numba.config.CACHE_DIR or None,
             "warmup_seconds": time.perf_counter() - started}

@@ -190,10 +190,7 @@ def write_results(rows, out, space, metric):
                                r["fit_seconds"]])
     written = [out / "search.csv"]
     varied = [n for n in names if len({repr(r["params"].get(n)) for r in rows}) > 1]
-    try:
-        from .plot import _finish, _pyplot
-    except ImportError:
-        return written
+    from .plot import _finish, _pyplot
     try:
         plt = _pyplot()
     except ImportError as exc:

@@ -329,11 +329,11 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_w
     grad = np.empty_like(theta) if grad is None else grad
     dropout = seed is not None and spec.uses_dropout
     m = X.shape[1]
-    out = np.empty_like(Y)
     Y = _with_weight_row(Y, sample_weight)
     if _fused_capacity(spec, m) == m:
         net = _net(spec)
-        cost, (stack, _) = _fused_forward(theta, X, Y, net, spec, m, out,
+        AL = np.empty((spec.sizes[-1], m), theta.dtype)
+        cost, (stack, _) = _fused_forward(theta, X, Y, net, spec, m, AL,
                                           np.uint64(0 if seed is None else seed), int(step),
                                           dropout)
         _backward(theta, grad, stack, net, dropout, m)
