@@ -19,9 +19,8 @@ from .network import Workspace
 from .network import network_pass as _network_pass
 from .network import stacked_buffers as _stacked_buffers
 from .network import train_loop as _train_loop
+from .small import FUSED as _FUSED
 from .small import backward as _backward
-from .small import forward_cost as _forward_cost
-from .small import train_loop_small as _train_loop_small
 from .threads import choose_layer as _choose_layer
 from .threads import num_threads  # noqa: F401  (the backend contract's thread context)
 from .threads import serialized as _serialized
@@ -30,6 +29,10 @@ _choose_layer()
 
 name = "numba"
 _NO_MASK = np.ones((1, 1), np.uint8)
+#: The optimizer state that gd, momentum or rmsprop does not keep, per dtype.
+_NONE = {np.dtype(t): np.empty(0, t) for t in (np.float64, np.float32)}
+#: (module, kernel name) -> its (serial, parallel) compilations, filled by `_pick`.
+_PAIRS = {}
 #: Elements from which a stand-alone softmax sweeps rows (`softmax_rows`); a smaller Z fits
 #: in L1, where walking its columns costs less than setting up the row blocks.
 _ROWS_PAY = 1 << 14
@@ -52,8 +55,17 @@ def _par(work):
 
 
 def _pick(module, name, work):
-    """The parallel compilation of kernel `name` for enough work, else the serial one."""
-    return getattr(module, f"{name}_{'parallel' if _par(work) else 'serial'}")
+    """The parallel compilation of kernel `name` for enough work, else the serial one.
+
+    The parallel one runs holding the threads' lock (`threads.serialized`), which guards
+    Numba's thread pool against two Python threads at once; the serial one, which never
+    enters the pool, runs without it, so that a call on a small array costs no lock.
+    """
+    pair = _PAIRS.get((module, name))
+    if pair is None:
+        pair = _PAIRS[module, name] = (getattr(module, name + "_serial"),
+                                       _serialized(getattr(module, name + "_parallel")))
+    return pair[work >= config.PARALLEL_MIN_WORK]
 
 
 def _product(work):
@@ -61,7 +73,8 @@ def _product(work):
 
 
 def _code(activation, valid=ACTIVATION_CODES):
-    return ACTIVATION_CODES[check_name(activation, valid, "activation")]
+    code = ACTIVATION_CODES.get(activation) if isinstance(activation, str) and activation in valid else None
+    return ACTIVATION_CODES[check_name(activation, valid, "activation")] if code is None else code
 
 
 def _net(spec):
@@ -81,12 +94,11 @@ def _row_blocks(name, work, m, rows, dtype):
     one block of columns per thread when parallel, so that each pass streams long rows,
     else the whole width."""
     kernel = _pick(K, name, work)
-    threads = numba.get_num_threads() if kernel is getattr(K, f"{name}_parallel") else 1
+    threads = numba.get_num_threads() if _par(work) else 1
     width = max(K.BLOCK, -(-m // threads))
     return kernel, np.empty((-(-m // width), rows, width), dtype)
 
 
-@_serialized
 def activation_forward(Z, activation, slope=0.01):
     A = np.empty_like(Z)
     code = _code(activation)
@@ -99,7 +111,6 @@ def activation_forward(Z, activation, slope=0.01):
     return A
 
 
-@_serialized
 def activation_backward(dA, Z, activation, slope=0.01):
     code = _code(activation, ("sigmoid", "tanh", "relu", "leaky_relu", "identity"))
     dZ = np.empty_like(dA)
@@ -138,14 +149,12 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     return dW, db, dA_prev
 
 
-@_serialized
 def output_delta(AL, Y, sample_weight=None):
     out = np.empty_like(AL)
     _pick(U, "subtract", AL.size)(AL, Y, out)
     return out if sample_weight is None else out * sample_weight
 
 
-@_serialized
 def l2_penalty(weights, l2, m):
     if l2 == 0.0:
         return 0.0
@@ -155,15 +164,15 @@ def l2_penalty(weights, l2, m):
     return float(l2 / (2 * m) * total)
 
 
-@_serialized
 def _cost(ZL, Y, code, weights, l2, sample_weight):
     m = ZL.shape[1]
-    cost_sums, scratch = _row_blocks("cost_sums", ZL.size, m, 3, np.float64)
+    cost_sums, scratch = _row_blocks("cost_sums", ZL.size, m, 2, np.float64)
     partial = np.zeros(scratch.shape[0])
     ZL = np.ascontiguousarray(ZL)
     Yw = np.ascontiguousarray(Y) if sample_weight is None else _with_weight_row(Y, sample_weight)
-    cost_sums(ZL, Yw, code, scratch, partial)
-    return float(partial.sum()) / m + l2_penalty(weights, l2, m)
+    tops = np.empty((scratch.shape[0], scratch.shape[2]), ZL.dtype)
+    cost_sums(ZL, Yw, code, scratch, tops, partial)
+    return sum(partial.tolist()) / m + (l2_penalty(weights, l2, m) if l2 else 0.0)
 
 
 def binary_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
@@ -178,14 +187,12 @@ def mean_squared_error(ZL, Y, weights=(), l2=0.0, sample_weight=None):
     return _cost(ZL, Y, K.IDENTITY, weights, l2, sample_weight)
 
 
-@_serialized
 def dropout_mask(seed, step, layer, shape, keep_prob, dtype=np.float64):
     D = np.empty(shape, np.uint8)
     _pick(K, "mask", D.size)(_key(seed, step, layer), float(keep_prob), D)
     return D.astype(dtype)
 
 
-@_serialized
 def dropout_forward(A, D, keep_prob):
     out = np.empty_like(A)
     _pick(U, "scale_mask", A.size)(A, D, A.dtype.type(keep_prob), out)
@@ -196,25 +203,34 @@ def dropout_backward(dA, D, keep_prob):
     return dropout_forward(dA, D, keep_prob)
 
 
-@_serialized
 def _step(theta, grad, v, s, code, lr, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, step=1):
-    hp = np.zeros(8, theta.dtype)
-    b = beta1 if code == U.ADAM else beta
-    hp[:] = (lr, b, 1 - b, beta2, 1 - beta2, epsilon, 1 - beta1 ** step, 1 - beta2 ** step)
+    if code == U.GD:  # lr alone
+        hp = np.empty(1, theta.dtype)
+        hp[0] = lr
+    else:
+        b = beta1 if code == U.ADAM else beta
+        hp = np.array((lr, b, 1 - b, beta2, 1 - beta2, epsilon, 1 - beta1 ** step,
+                       1 - beta2 ** step), theta.dtype)
     run = _pick(U, "optimizer_step", theta.size)
     run(theta, grad, v, s, code, hp)
 
 
+def _no_state(theta):
+    none = _NONE.get(theta.dtype)
+    return theta[:0] if none is None else none
+
+
 def gd_update(theta, grad, lr):
-    _step(theta, grad, theta[:0], theta[:0], U.GD, lr)
+    none = _no_state(theta)
+    _step(theta, grad, none, none, U.GD, lr)
 
 
 def momentum_update(theta, grad, v, lr, beta):
-    _step(theta, grad, v, theta[:0], U.MOMENTUM, lr, beta=beta)
+    _step(theta, grad, v, _no_state(theta), U.MOMENTUM, lr, beta=beta)
 
 
 def rmsprop_update(theta, grad, s, lr, beta2, epsilon):
-    _step(theta, grad, theta[:0], s, U.RMSPROP, lr, beta2=beta2, epsilon=epsilon)
+    _step(theta, grad, _no_state(theta), s, U.RMSPROP, lr, beta2=beta2, epsilon=epsilon)
 
 
 def adam_update(theta, grad, v, s, lr, step, beta1, beta2, epsilon):
@@ -228,14 +244,12 @@ def optimizer_update(theta, grad, states, lr, step, opt):
           opt.epsilon, step)
 
 
-@_serialized
 def standardize_fit(X):
     mean, std = np.empty(X.shape[0]), np.empty(X.shape[0])
     _pick(U, "standardize_fit", X.size)(np.ascontiguousarray(X), mean, std)
     return mean, std
 
 
-@_serialized
 def standardize(X, mean, std):
     out = np.empty(X.shape, np.result_type(X.dtype, mean.dtype))
     _pick(U, "standardize", X.size)(np.ascontiguousarray(X), mean, std, out)
@@ -275,13 +289,14 @@ def _fused_forward(theta, X, Y, net, spec, capacity, out, seed=np.uint64(0), ste
     Returns that sum and the buffers, which hold the last chunk's pass."""
     stack, Yb = _fused_buffers(spec, capacity, theta.dtype)
     A, L, n0, nL = stack[0], len(spec.sizes) - 1, spec.sizes[0], spec.sizes[-1]
+    forward_cost = _FUSED[int(net[4])][0]
     total = 0.0
     for start in range(0, X.shape[1], capacity):
         mb = min(capacity, X.shape[1] - start)
         A[0, :n0, :mb] = X[:, start:start + mb]
         if Y.shape[1]:
             Yb[:, :mb] = Y[:, start:start + mb]
-        total += _forward_cost(theta, Yb, stack, net, seed, step, dropout, mb) * mb
+        total += forward_cost(theta, Yb, stack, net, seed, step, dropout, mb) * mb
         out[:, start:start + mb] = A[L, :nL, :mb]
     return total, (stack, Yb)
 
@@ -396,8 +411,9 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     seed, step, have_A0 = np.uint64(seed), int(step), static and ws.batch_ready == layout
     if fused:
         stack, Yb = ws.stacked(spec.sizes)
-        _train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed,
-                          step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
+        train_loop_small = _FUSED[int(net[4])][1]
+        train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed,
+                         step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
     else:
         _train_loop(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
                     ws.buffers(), ws.X0(not static), ws.Y, ws.grad, ws.hp, losses, _launch(),
@@ -421,15 +437,44 @@ def warmup(dtype="float64"):
     """Compile (or load from the cache) every kernel a fit, a predict and a cost (which
     also scores validation data during a fit) use, for `dtype`: the fused network code of
     small networks, and the layer kernels' training loop and network pass. Loops or BLAS,
-    serial or parallel, is chosen inside the compiled code, so both are covered."""
+    serial or parallel, is chosen inside the compiled code, so both are covered.
+
+    With two cores or more, a second process compiles the fused code into Numba's cache
+    while this one compiles the layer kernels, and this one then loads it from there.
+    """
+    helper = _compile_elsewhere(dtype)
+    _warm(dtype, fused=False)
+    if helper is not None:
+        try:
+            helper.result()
+        except Exception:  # whatever it did not cache compiles below, in this process
+            pass
+    _warm(dtype, fused=True)
+
+
+def _warm(dtype, fused):
+    """Run every warm-up case through the fused code or through the layer kernels."""
     from ..warmup import cases
     saved = config.FUSED_MAX_WORK
-    for theta, states, X, Y, spec, opt in cases(dtype):
-        for fused_max in (1 << 62, 0):
-            config.FUSED_MAX_WORK = fused_max
-            try:
-                train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
-                network_output(theta, np.ascontiguousarray(X.T), spec)
-                network_cost(theta, np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), spec)
-            finally:
-                config.FUSED_MAX_WORK = saved
+    config.FUSED_MAX_WORK = 1 << 62 if fused else 0
+    try:
+        for theta, states, X, Y, spec, opt in cases(dtype):
+            train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
+            network_output(theta, np.ascontiguousarray(X.T), spec)
+            network_cost(theta, np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), spec)
+    finally:
+        config.FUSED_MAX_WORK = saved
+
+
+def _compile_elsewhere(dtype):
+    """A future of the fused code's warm-up in a fresh process, or None where that cannot
+    help: one core, or a daemon process (a Dask worker), which may not start children."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    if (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
+        return None
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(_warm, dtype, True)
+    pool.shutdown(wait=False)
+    return future

@@ -22,14 +22,21 @@ def jit(fn=None, inner=False, **options):
     return wrap if fn is None else wrap(fn)
 
 
-def serial_and_parallel(body):
-    """Compile one kernel body twice: with ``prange`` as ``range``, and in parallel.
+def clone(body, suffix, **names):
+    """A copy of the Python function `body`, named with `suffix`, in which the globals
+    `names` stand for the module's own: constants there decide branches before Numba types
+    them, so the copy compiles only the branches its constants take.
 
-    The serial copy gets its own qualified name so that the two compilations
-    keep separate cache entries.
+    The suffix keeps the copy's cache entries apart from those of other copies.
     """
-    serial = FunctionType(body.__code__, body.__globals__, body.__name__ + "_serial",
-                          body.__defaults__, body.__closure__)
-    serial.__qualname__ = body.__qualname__ + "_serial"
-    serial.__doc__ = body.__doc__
-    return jit(serial), jit(body, parallel=True)
+    namespace = dict(body.__globals__, **names) if names else body.__globals__
+    copy = FunctionType(body.__code__, namespace, body.__name__ + suffix, body.__defaults__,
+                        body.__closure__)
+    copy.__qualname__ = body.__qualname__ + suffix
+    copy.__doc__ = body.__doc__
+    return copy
+
+
+def serial_and_parallel(body):
+    """Compile one kernel body twice: with ``prange`` as ``range``, and in parallel."""
+    return jit(clone(body, "_serial")), jit(body, parallel=True)

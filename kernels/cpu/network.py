@@ -234,8 +234,8 @@ def set_hyperparameters(hp, opt, lr, step):
     hp[3] = beta2
     hp[4] = 1 - beta2
     hp[5] = eps
-    hp[6] = 1 - beta1 ** step
-    hp[7] = 1 - beta2 ** step
+    hp[6] = 1 - beta1 ** np.float64(step)
+    hp[7] = 1 - beta2 ** np.float64(step)
 
 
 @jit(inner=True)

@@ -19,19 +19,26 @@ Measured on W1 (2-5-2-1, batch 64, adam, float64) on 2 cores: a step takes 1.7 u
 The same forward and backward passes serve such networks' predictions, costs and
 gradients: `kernels.cpu` calls them from Python, a chunk of columns at a time, so that a
 small network's first fit and predict compile only this module's code, and only once.
+The forward pass and the loop are compiled once per output activation (`FUSED`), each
+without the other outputs' code, which would otherwise be compiled on every first fit.
 """
+import math
+
 import numpy as np
 
 from .. import hashing
-from ._jit import jit
+from ._jit import clone, jit
 from .elementary import exp_nonpositive, log1p_unit
-from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, TANH, layer_stream, output_column,
+from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH, layer_stream,
+                     output_column,
                      sigmoid, sigmoid_grad, sigmoid_of, tanh, tanh_grad)
 from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
+#: The output activation of `forward_cost`; each compiled copy in `FUSED` sets its own.
+OUTPUT = SIGMOID
 
-@jit
+
 def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     """Forward pass of the mini-batch in A[0] (n_0, mb) and its cost J with the L2 term.
 
@@ -83,7 +90,7 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     total = 0.0
     nL = sizes[L]
     w = Yb[nL]
-    if out == SIGMOID:
+    if OUTPUT == SIGMOID:
         for i in range(nL):
             z, a, y = Z[L, i], A[L, i], Yb[i]
             for j in range(mb):
@@ -159,7 +166,6 @@ def backward(theta, grad, stack, net, dropout, mb):
     return probe == 0
 
 
-@jit
 def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, stack, Yb,
                      grad, hp, losses, static_batch, have_A0):
     """Epochs of mini-batch training in place, as `network.train_loop` without its Gram path.
@@ -187,7 +193,7 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
                 gather_columns_serial(Y, perms[e], start, Yb[:, :mb])
             cost = forward_cost(theta, Yb, stack, net, seed, step, dropout, mb)
             finite = backward(theta, grad, stack, net, dropout, mb)
-            if not (np.isfinite(cost) and finite):
+            if not (math.isfinite(cost) and finite):
                 for k in range(e, lrs.size):
                     losses[k] = np.nan
                 return step
@@ -195,3 +201,12 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
             set_hyperparameters(hp, opt, lrs[e], step)
             optimizer_step_serial(theta, grad, v, s, opt[0], hp)
     return step
+
+
+#: The forward pass and the training loop compiled once for each output activation, each
+#: copy with its output's branch alone (``OUTPUT`` is that copy's constant): output code ->
+#: (forward_cost, train_loop_small). A first fit compiles one pair.
+FUSED = {}
+for _code, _name in ((SIGMOID, "sigmoid"), (SOFTMAX, "softmax"), (IDENTITY, "identity")):
+    _forward = jit(clone(forward_cost, "_" + _name, OUTPUT=_code))
+    FUSED[_code] = (_forward, jit(clone(train_loop_small, "_" + _name, forward_cost=_forward)))

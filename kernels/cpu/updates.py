@@ -4,7 +4,8 @@ Optimizer hyperparameters arrive in ``hp``, an array of the parameters' dtype, s
 arithmetic stays in that dtype: hp = (lr, beta, 1 - beta, beta2, 1 - beta2, epsilon,
 1 - beta1**t, 1 - beta2**t) for momentum/rmsprop/adam (beta is beta1 for adam).
 """
-import numpy as np
+import math
+
 from numba import prange
 
 from .. import config
@@ -16,12 +17,15 @@ GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
 
 
 def optimizer_step(theta, grad, v, s, code, hp):
-    """One in-place step of gd, momentum, rmsprop or adam over flat arrays."""
-    lr, b1, c1, b2, c2, eps, bc1, bc2 = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7]
+    """One in-place step of gd, momentum, rmsprop or adam over flat arrays; gd reads hp[0]
+    alone, so its hp may have that one element."""
+    lr = hp[0]
     if code == GD:
         for i in prange(theta.size):
             theta[i] -= lr * grad[i]
-    elif code == MOMENTUM:
+        return
+    b1, c1, b2, c2, eps, bc1, bc2 = hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7]
+    if code == MOMENTUM:
         for i in prange(theta.size):
             v[i] = b1 * v[i] + c1 * grad[i]
             theta[i] -= lr * v[i]
@@ -29,13 +33,13 @@ def optimizer_step(theta, grad, v, s, code, hp):
         for i in prange(theta.size):
             g = grad[i]
             s[i] = b2 * s[i] + c2 * g * g
-            theta[i] -= lr * g / (np.sqrt(s[i]) + eps)
+            theta[i] -= lr * g / (math.sqrt(s[i]) + eps)
     else:
         for i in prange(theta.size):
             g = grad[i]
             v[i] = b1 * v[i] + c1 * g
             s[i] = b2 * s[i] + c2 * g * g
-            theta[i] -= lr * (v[i] / bc1) / (np.sqrt(s[i] / bc2) + eps)
+            theta[i] -= lr * (v[i] / bc1) / (math.sqrt(s[i] / bc2) + eps)
 
 
 def gather_columns(X, idx, start, out):

@@ -160,7 +160,7 @@ def warmup(dtype="float64"):
     regimes = ((1 << 62, saved[1]), (0, 0), (0, float("inf")))
     try:
         for config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM in regimes:
-            for theta, states, X, Y, spec, opt in cases(dtype):
+            for theta, states, X, Y, spec, opt in cases(dtype, ("sigmoid", "softmax")):
                 train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1,
                              0)
                 network_output(theta, np.ascontiguousarray(X.T), spec)
