@@ -2,10 +2,12 @@
 
 `setup` fits once, so compilation (and the cache load) stays out of the timings.
 ``track_speedup`` times the numpy backend and this backend side by side and returns the
-ratio; ``peakmem_fit`` is the process's peak memory over a fit.
+ratio; ``peakmem_fit`` is the process's peak memory over a fit. W3's
+``track_fraction_of_blas_floor`` divides the time of the fit's matrix products alone,
+through NumPy's matmul in the same run, by the fit's time.
 """
 import nn
-from benchmarks.common import BACKENDS, backend_or_skip, estimator, median_time
+from benchmarks.common import BACKENDS, backend_or_skip, blas_floor, estimator, median_time
 from kernels import config
 from nn.workloads import classification_data
 
@@ -48,6 +50,15 @@ class W2CatNetwork(_Workload):
 class W3WideNetwork(_Workload):
     """784-512-256-1, 60,000 samples, batch 256, adam, float32."""
     name = "W3"
+
+    def track_fraction_of_blas_floor(self, backend):
+        model, X = self.model, self.X
+        sizes = (X.shape[1],) + tuple(model.hidden_layer_sizes) + (1,)
+        batch = model.batch_size or X.shape[0]
+        floor = blas_floor(sizes, batch, X.shape[0], model.dtype, 3) * model.epochs
+        return floor / median_time(lambda: model.fit(self.X, self.y), 3)
+
+    track_fraction_of_blas_floor.unit = "fraction"
 
 
 class NumbaTrainingLoops:

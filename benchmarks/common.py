@@ -75,6 +75,44 @@ def median_time(fn, repeat=5):
     return statistics.median(t / number for t in timer.repeat(repeat, number))
 
 
+def blas_epoch(sizes, batch, m, dtype):
+    """A function that runs one epoch's matrix products through NumPy's matmul alone: per
+    mini-batch of `batch` columns, Z_l = W_l A_{l-1} and dW_l = dZ_l A_{l-1}^T for every
+    layer, and dA_{l-1} = W_l^T dZ_l above the first, into preallocated outputs. A network
+    (layer widths `sizes`) cannot train an epoch of m examples faster than this."""
+    rng = np.random.default_rng(0)
+    dt = np.dtype(dtype)
+
+    def rand(*shape):
+        return rng.random(shape, dtype=np.float64).astype(dt)
+
+    def step_products(mb):
+        calls = []
+        for l in range(1, len(sizes)):
+            n, k = sizes[l], sizes[l - 1]
+            W, A, dZ = rand(n, k), rand(k, mb), rand(n, mb)
+            calls.append((W, A, np.empty((n, mb), dt)))
+            calls.append((dZ, A.T, np.empty((n, k), dt)))
+            if l > 1:
+                calls.append((W.T, dZ, np.empty((k, mb), dt)))
+        return calls
+
+    full, last = divmod(m, batch)
+    steps = [(step_products(batch), full)] + ([(step_products(last), 1)] if last else [])
+
+    def epoch():
+        for calls, count in steps:
+            for _ in range(count):
+                for a, b, out in calls:
+                    np.matmul(a, b, out=out)
+    return epoch
+
+
+def blas_floor(sizes, batch, m, dtype, repeat=5):
+    """Median seconds of `blas_epoch`."""
+    return median_time(blas_epoch(sizes, batch, m, dtype), repeat)
+
+
 def speedup(fn, baseline, repeat=5):
     """How many times faster fn runs than baseline, medians measured side by side."""
     return median_time(baseline, repeat) / median_time(fn, repeat)

@@ -14,7 +14,9 @@ after a 0.3 s pause).
 It prints median seconds per fit, the speedup over the first backend that runs (numpy
 unless --backends leaves it out), and the peak host memory a fit allocates beyond the data
 set, as a fraction of the data set (traced NumPy/Numba allocations; PyTorch's and the
-GPU's are not traced).
+GPU's are not traced). The pseudo-backend "blas" runs only the fit's matrix products,
+through NumPy's matmul (`benchmarks.common.blas_epoch`); with it, the last column gives
+each backend's fraction of that floor.
 """
 import os
 
@@ -32,9 +34,9 @@ import tracemalloc  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import cuda_available, estimator, workload  # noqa: E402
+from benchmarks.common import blas_epoch, cuda_available, estimator, workload  # noqa: E402
 
-BACKENDS = ["numpy", "numba", "cuda", "torch-cpu", "torch-cuda"]
+BACKENDS = ["numpy", "numba", "cuda", "torch-cpu", "torch-cuda", "blas"]
 
 
 def torch_runner(name, device, size, **overrides):
@@ -85,6 +87,12 @@ def runners(name, size, backends, **overrides):
             model, X, y = estimator(name, backend, size)
             model.set_params(**overrides)
             out[backend] = lambda model=model, X=X, y=y: model.fit(X, y)
+    if "blas" in backends:
+        model, X, _ = estimator(name, "numpy", size)
+        model.set_params(**overrides)
+        sizes = (X.shape[1],) + tuple(model.hidden_layer_sizes) + (1,)
+        epoch = blas_epoch(sizes, model.batch_size or len(X), len(X), model.dtype)
+        out["blas"] = lambda: [epoch() for _ in range(model.epochs)]
     try:
         import torch
     except ImportError:
@@ -121,7 +129,8 @@ def main():
     args = p.parse_args()
     overrides = {} if args.batch_size is None else {"batch_size": args.batch_size}
     backends = args.backends.split(",")
-    print(f"{'workload':<9}{'backend':<12}{'median s':>10}{'vs first':>10}{'extra mem':>11}")
+    print(f"{'workload':<9}{'backend':<12}{'median s':>10}{'vs first':>10}{'extra mem':>11}"
+          f"{'of floor':>10}")
     for name in args.workloads:
         fits = runners(name, args.size, backends, **overrides)
         X = workload(name, args.size)[0]
@@ -135,11 +144,13 @@ def main():
                 run()
                 times[backend].append(time.perf_counter() - start)
         base = statistics.median(times[next(iter(times))])
+        floor = statistics.median(times["blas"]) if "blas" in times else None
         for backend, ts in times.items():
             med = statistics.median(ts)
-            mem = ("" if backend.startswith("torch")
+            mem = ("" if backend.startswith("torch") or backend == "blas"
                    else f"{peak_extra_bytes(fits[backend]) / X.nbytes:10.1%}")
-            print(f"{name:<9}{backend:<12}{med:>10.4f}{base / med:>9.2f}x{mem:>11}")
+            share = "" if floor is None else f"{floor / med:10.1%}"
+            print(f"{name:<9}{backend:<12}{med:>10.4f}{base / med:>9.2f}x{mem:>11}{share:>10}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,16 @@ def speedups(results):
     return out
 
 
+def describe(results):
+    """'machine name (cpu, n cores), date' of a run, from asv's machine record."""
+    import datetime
+    params = results.params
+    when = datetime.datetime.fromtimestamp(results.date / 1000, datetime.timezone.utc)
+    cpu = ", ".join(str(v) for v in (params.get("cpu"), params.get("num_cpu") and
+                                     f"{params['num_cpu']} cores") if v)
+    return f"{params.get('machine', '?')} ({cpu}), {when:%Y-%m-%d}"
+
+
 def plot(data, machine, commit, out):
     import matplotlib
     matplotlib.use("Agg")
@@ -59,7 +69,7 @@ def plot(data, machine, commit, out):
         ax.set_title(title)
         for y, v in enumerate(values):
             ax.text(v, y, f" {v:.1f}x", va="center", fontsize=7)
-    fig.suptitle(f"nnkernels speedups over numpy: machine {machine}, commit {commit[:8]}")
+    fig.suptitle(f"nnkernels speedups over numpy, commit {commit[:8]}\n{machine}", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     print(f"wrote {out}")
@@ -71,7 +81,7 @@ def main():
     p.add_argument("--out", default=Path(__file__).resolve().parent / "speedups.png")
     args = p.parse_args()
     results = newest_results(args.results)
-    plot(speedups(results), results.params.get("machine", "?"), results.commit_hash, args.out)
+    plot(speedups(results), describe(results), results.commit_hash, args.out)
 
 
 if __name__ == "__main__":

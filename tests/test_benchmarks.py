@@ -34,3 +34,36 @@ def test_asv_check_and_quick_run():
                  "Cost", "W1TinyNetwork", "W2CatNetwork", "W3WideNetwork", "ImportToFirstFit",
                  "TrainCommand", "NumbaTrainingLoops"):
         assert f"ok {name}(" in out, f"benchmark class {name} did not run"
+
+
+def test_blas_floor_times_every_product_of_an_epoch(monkeypatch):
+    """One epoch of a 5-4-3-1 network, 5 examples in batches of 2 (2 full, 1 of 1): per step
+    3 forward products, 3 weight gradients and 2 backpropagated dA, of the layers' shapes."""
+    import numpy as np
+
+    from benchmarks import common
+    calls = []
+    real = np.matmul
+
+    def counting(a, b, out):
+        calls.append((a.shape, b.shape, out.shape, out.dtype))
+        return real(a, b, out=out)
+    monkeypatch.setattr(np, "matmul", counting)
+    monkeypatch.setattr(common, "median_time", lambda fn, repeat: fn() or 1.0)
+    common.blas_floor((5, 4, 3, 1), 2, 5, "float32")
+    step = lambda mb: [((4, 5), (5, mb), (4, mb)), ((4, mb), (mb, 5), (4, 5)),  # noqa: E731
+                       ((3, 4), (4, mb), (3, mb)), ((3, mb), (mb, 4), (3, 4)),
+                       ((4, 3), (3, mb), (4, mb)),
+                       ((1, 3), (3, mb), (1, mb)), ((1, mb), (mb, 3), (1, 3)),
+                       ((3, 1), (1, mb), (3, mb))]
+    assert [c[:3] for c in calls] == step(2) * 2 + step(1)
+    assert {c[3] for c in calls} == {np.dtype(np.float32)}
+
+
+def test_speedup_chart_says_which_machine_and_when():
+    from types import SimpleNamespace
+
+    from benchmarks.plot_speedups import describe
+    run = SimpleNamespace(params={"machine": "box", "cpu": "Xeon", "num_cpu": "2"},
+                          date=86_400_000 * 365)
+    assert describe(run) == "box (Xeon, 2 cores), 1971-01-01"
