@@ -14,6 +14,7 @@ from .layers import row_moments
 
 BLOCK = config.COLUMN_BLOCK
 GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
+SQUARES_RUN = 1024
 
 
 def optimizer_step(theta, grad, v, s, code, hp):
@@ -69,13 +70,22 @@ def gather_rows(X, idx, start, out):
 
 
 def sum_of_squares(x, partial):
-    """Sum of x**2 over a flat array: chunk c adds into partial[c] alone, then a serial sum."""
+    """Sum of x**2 over a flat array: chunk c adds into partial[c] alone, then a serial sum.
+
+    Each run of SQUARES_RUN elements is summed in x's dtype (a vectorized reduction, whose
+    lanes each add a few dozen squares), and the runs in float64.
+    """
     chunks = partial.size
     size = (x.size + chunks - 1) // chunks
     for c in prange(chunks):
         acc = 0.0
-        for i in range(c * size, min(x.size, (c + 1) * size)):
-            acc += x[i] * x[i]
+        stop = min(x.size, (c + 1) * size)
+        for r0 in range(c * size, stop, SQUARES_RUN):
+            seg = x[r0:min(stop, r0 + SQUARES_RUN)]  # a view: its indices are provably >= 0
+            run = seg[0] * seg[0]
+            for i in range(1, seg.size):
+                run += seg[i] * seg[i]
+            acc += run
         partial[c] = acc
     total = 0.0
     for c in range(chunks):
