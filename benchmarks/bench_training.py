@@ -6,6 +6,8 @@ ratio; ``peakmem_fit`` is the process's peak memory over a fit. W3's
 ``track_fraction_of_blas_floor`` divides the time of the fit's matrix products alone,
 through NumPy's matmul in the same run, by the fit's time.
 """
+import time
+
 import nn
 from benchmarks.common import BACKENDS, backend_or_skip, blas_floor, estimator, median_time
 from kernels import config
@@ -56,6 +58,7 @@ class W3WideNetwork(_Workload):
         sizes = (X.shape[1],) + tuple(model.hidden_layer_sizes) + (1,)
         batch = model.batch_size or X.shape[0]
         floor = blas_floor(sizes, batch, X.shape[0], model.dtype, 3) * model.epochs
+        time.sleep(0.3)  # NumPy's BLAS workers stop spinning before the fit's own start
         return floor / median_time(lambda: model.fit(self.X, self.y), 3)
 
     track_fraction_of_blas_floor.unit = "fraction"

@@ -439,16 +439,19 @@ def warmup(dtype="float64"):
     small networks, and the layer kernels' training loop and network pass. Loops or BLAS,
     serial or parallel, is chosen inside the compiled code, so both are covered.
 
-    With two cores or more, a second process compiles the fused code into Numba's cache
-    while this one compiles the layer kernels, and this one then loads it from there.
+    With two cores or more, a second Python process compiles the fused code into Numba's
+    cache while this one compiles the layer kernels, and this one then loads it from there.
     """
     helper = _compile_elsewhere(dtype)
-    _warm(dtype, fused=False)
+    try:
+        _warm(dtype, fused=False)
+    except BaseException:
+        if helper is not None:
+            helper.kill()
+            helper.wait()
+        raise
     if helper is not None:
-        try:
-            helper.result()
-        except Exception:  # whatever it did not cache compiles below, in this process
-            pass
+        helper.wait()  # whatever it did not cache compiles below, in this process
     _warm(dtype, fused=True)
 
 
@@ -467,14 +470,19 @@ def _warm(dtype, fused):
 
 
 def _compile_elsewhere(dtype):
-    """A future of the fused code's warm-up in a fresh process, or None where that cannot
-    help: one core, or a daemon process (a Dask worker), which may not start children."""
+    """A fresh Python process running the fused code's warm-up, or None where that cannot
+    help: one core, or a daemon process (a Dask worker, whose node's cores its sibling
+    workers share). It is a plain interpreter, not a multiprocessing child, which would
+    import the caller's main script again."""
     import multiprocessing
     import os
-    from concurrent.futures import ProcessPoolExecutor
+    import subprocess
+    import sys
     if (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
         return None
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    future = pool.submit(_warm, dtype, True)
-    pool.shutdown(wait=False)
-    return future
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    code = f"import kernels.cpu as c; c._warm({np.dtype(dtype).name!r}, True)"
+    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
