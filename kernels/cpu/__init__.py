@@ -73,8 +73,9 @@ def _product(work):
 
 
 def _code(activation, valid=ACTIVATION_CODES):
-    code = ACTIVATION_CODES.get(activation) if isinstance(activation, str) and activation in valid else None
-    return ACTIVATION_CODES[check_name(activation, valid, "activation")] if code is None else code
+    if isinstance(activation, str) and activation in valid:
+        return ACTIVATION_CODES[activation]
+    return ACTIVATION_CODES[check_name(activation, valid, "activation")]
 
 
 def _net(spec):

@@ -43,7 +43,7 @@ EXPM1_SERIES_FROM = -0.75
 ATANH_SERIES = tuple(1 / (2 * k + 1) for k in range(11, 0, -1))
 #: float32: ln 2 in 9 bits (k * LN2_HI32 is exact for |k| < 2**15) and the rest; 1/k! for
 #: k = 7..0, e**r to within 6e-9 relative for |r| <= ln(2)/2; and 1/(k+1)! for k = 9..0,
-#: (e**x - 1) / x to within 3e-8 for |x| <= 0.75.
+#: (e**x - 1) / x to within 3e-9 for |x| <= 0.75.
 LN2_HI32, LN2_LO32 = 0.693359375, -2.1219444005469057e-4
 LOG2E32 = np.float32(LOG2E)
 EXP_TAYLOR32 = tuple(np.float32(1 / math.factorial(k)) for k in range(7, -1, -1))
@@ -194,7 +194,7 @@ def _by_precision(name, for_float64, for_float32, doc):
     chosen.__doc__ = doc
 
     @overload(chosen, inline="always")
-    def _pick(x):
+    def _typed(x):
         version = for_float32 if x == types.float32 else for_float64
         return lambda x: version(x)
     return chosen

@@ -30,8 +30,7 @@ from .. import hashing
 from ._jit import clone, jit
 from .elementary import exp_nonpositive, log1p_unit
 from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH, layer_stream,
-                     output_column,
-                     sigmoid, sigmoid_grad, sigmoid_of, tanh, tanh_grad)
+                     output_column, sigmoid, sigmoid_grad, sigmoid_of, tanh, tanh_grad)
 from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
