@@ -23,6 +23,24 @@ _PERM_BLOCK = 4_000_000
 _CHUNK_SECONDS = 0.2
 
 
+def _streams(random_state):
+    """The generators of a fit (initial weights, shuffling, validation split) and the seed
+    sequences they come from, the fourth one seeding dropout.
+
+    An int or None seeds all four from one SeedSequence. A legacy RandomState draws the
+    initial weights itself, as the course's ``np.random.seed(n)`` followed by ``randn`` does,
+    and seeds the other streams from its state without drawing from it.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        _, words, position = random_state.get_state()[:3]
+        seeds = np.random.SeedSequence([int(w) for w in words] + [int(position)]).spawn(4)
+        init_rng = random_state
+    else:
+        seeds = np.random.SeedSequence(random_state).spawn(4)
+        init_rng = np.random.default_rng(seeds[0])
+    return (init_rng, np.random.default_rng(seeds[1]), np.random.default_rng(seeds[2]), seeds)
+
+
 class TrainingDivergedWarning(RuntimeWarning):
     """The cost became NaN or infinite; training stopped at the last finite parameters."""
 
@@ -131,7 +149,7 @@ class BaseNetwork(ParamsMixin):
         V.check_choice("dtype", self.dtype, DTYPES)
         V.check_choice("backend", self.backend, tuple(kernels.BACKENDS))
         rs = self.random_state
-        if rs is not None:
+        if rs is not None and not isinstance(rs, np.random.RandomState):
             V.check_number("random_state", rs, 0, integer=True)
         if self._hp("n_threads") is not None:
             V.check_number("n_threads", self._hp("n_threads"), 1, integer=True)
@@ -217,8 +235,7 @@ class BaseNetwork(ParamsMixin):
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self.n_features_in_} features as input")
         self.n_features_in_ = X.shape[1]
-        seeds = np.random.SeedSequence(self.random_state).spawn(4)
-        init_rng, shuffle_rng, split_rng = (np.random.default_rng(s) for s in seeds[:3])
+        init_rng, shuffle_rng, split_rng, seeds = _streams(self.random_state)
         if warm:
             self._check_warm_targets(y, classes)
             if getattr(self, "_shuffle_state", None) is not None:

@@ -117,7 +117,11 @@ class LogisticRegression(_Classifier):
         None trains on the whole set at every step.
     backend : {"numpy", "numba", "cuda"}
     dtype : {"float64", "float32"}
-    random_state : int or None
+    random_state : int, numpy.random.RandomState or None
+        An int (or None, for fresh entropy) seeds every random stream of a fit. A legacy
+        ``RandomState`` draws the initial weights itself, in the course's order, so
+        ``np.random.RandomState(3)`` with ``initialization="xavier"`` starts where the
+        course's ``np.random.seed(3)`` does; the other streams are seeded from its state.
     verbose : bool
     n_threads : int or None
         Threads of the numba backend during fit and predict; None keeps Numba's setting.
@@ -230,7 +234,11 @@ _DEEP_DOC = """
     n_iter_no_change : int
     backend : {"numpy", "numba", "cuda"}
     dtype : {"float64", "float32"}
-    random_state : int or None
+    random_state : int, numpy.random.RandomState or None
+        An int (or None, for fresh entropy) seeds every random stream of a fit. A legacy
+        ``RandomState`` draws the initial weights itself, in the course's order, so
+        ``np.random.RandomState(3)`` with ``initialization="xavier"`` starts where the
+        course's ``np.random.seed(3)`` does; the other streams are seeded from its state.
         Seeds initialization, shuffling, the validation split and dropout.
     verbose : bool
     n_threads : int or None

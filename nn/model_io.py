@@ -26,8 +26,8 @@ def _estimators():
 def _jsonable_params(model):
     params = {}
     for key, value in model.get_params().items():
-        if callable(value):
-            value = None  # a callable schedule cannot be stored; it is only used in fit
+        if callable(value) or isinstance(value, np.random.RandomState):
+            value = None  # a callable schedule or a generator is only used in fit
         elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, np.generic):

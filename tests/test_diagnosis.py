@@ -143,16 +143,21 @@ def test_learning_curve_without_sklearn_says_what_to_install(monkeypatch):
 
 
 def test_football_diagnoses_follow_the_course():
-    """Without regularization the net reads as high variance; L2 shrinks the variance."""
+    """From the course's initial weights (np.random.seed(3)), the unregularized net scores
+    the course's 94.8% / 91.5% and reads as high variance; L2 (the course's 93.8% / 93%)
+    and dropout both shrink the variance."""
     from nn.course import FOOTBALL_BASELINE
     X, y, X_val, y_val = nn.datasets.load_mat(data_file("data.mat"))
-    reports = {}
-    for name, extra in (("none", {}), ("l2", {"l2": 0.7})):
+    reports, scores = {}, {}
+    for name, extra in (("none", {}), ("l2", {"l2": 0.7}), ("dropout", {"keep_prob": 0.86})):
         model = nn.DeepNeuralNetwork(hidden_layer_sizes=(20, 3), initialization="xavier",
                                      optimizer="gd", learning_rate=0.3, batch_size=None,
-                                     epochs=30000, random_state=1, backend="numba",
-                                     **extra).fit(X, y)
+                                     epochs=30000, random_state=np.random.RandomState(3),
+                                     backend="numba", **extra).fit(X, y)
         reports[name] = nn.diagnose(model, X, y, X_val, y_val, FOOTBALL_BASELINE)
+        scores[name] = round(model.score(X, y), 3), round(model.score(X_val, y_val), 3)
+    assert scores["none"] == (0.948, 0.915) and scores["l2"] == (0.938, 0.93)
     assert reports["none"].verdict == "high variance"
     assert reports["l2"].variance < reports["none"].variance - 0.02
+    assert reports["dropout"].variance < reports["none"].variance - 0.01
     assert isinstance(reports["l2"], Diagnosis)

@@ -244,3 +244,25 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="X has 2 features, but DeepNeuralNetwork is expecting 3 "
                                          "features as input"):
         net.predict(X[:, :2])
+
+
+def test_a_legacy_random_state_draws_the_courses_initial_weights(tmp_path):
+    """random_state=np.random.RandomState(3) with xavier: W_l = randn(n_l, n_{l-1}) /
+    sqrt(n_{l-1}) drawn in order, as after the course's np.random.seed(3); the model still
+    saves (the generator is stored as None) and two such fits are identical."""
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.arange(20) % 2
+
+    def fit():
+        return nn.DeepNeuralNetwork(hidden_layer_sizes=(4,), initialization="xavier",
+                                    optimizer="gd", learning_rate=1e-300, epochs=1,
+                                    batch_size=None, keep_prob=0.9,
+                                    random_state=np.random.RandomState(3)).fit(X, y)
+    model = fit()
+    draws = np.random.RandomState(3)
+    W1, W2 = draws.randn(4, 2) / np.sqrt(2), draws.randn(1, 4) / np.sqrt(4)
+    np.testing.assert_allclose(model.params_[0][0], W1, rtol=1e-15)
+    np.testing.assert_allclose(model.params_[1][0], W2, rtol=1e-15)
+    np.testing.assert_array_equal(fit()._theta, model._theta)
+    model.save(tmp_path / "m.npz")
+    assert nn.load(tmp_path / "m.npz").get_params()["random_state"] is None
