@@ -52,25 +52,41 @@ EXPM1_32 = tuple(np.float32(1 / math.factorial(k + 1)) for k in range(9, -1, -1)
 EXP_FLOOR32 = np.float32(-104.0)
 
 
-#: Per float type: its LLVM type, the integer type and exponent bias and shift of its bits,
-#: and ln 2 split in two for `_reduced`.
-_FLOAT_LAYOUT = {types.float64: (ir.DoubleType(), types.int64, 1023, 52, LN2_HI, LN2_LO),
-                 types.float32: (ir.FloatType(), types.int32, 127, 23, LN2_HI32, LN2_LO32)}
+#: Per float type: its LLVM type, the width, exponent bias and mantissa bits of its bit
+#: pattern, and ln 2 split in two for `_reduced`.
+_FLOAT_LAYOUT = {types.float64: (ir.DoubleType(), 64, 1023, 52, LN2_HI, LN2_LO),
+                 types.float32: (ir.FloatType(), 32, 127, 23, LN2_HI32, LN2_LO32)}
 
 
 @intrinsic
 def _power_of_two(typingctx, k):
-    """2.0 ** k from its exponent bits: float64 for an int64 k with -1022 <= k <= 1023,
-    float32 for an int32 k with -126 <= k <= 127."""
-    for float_type, (llvm_type, int_type, bias, shift, _, _) in _FLOAT_LAYOUT.items():
-        if k == int_type:
-            def codegen(context, builder, signature, args):
-                width = ir.IntType(int_type.bitwidth)
-                bits = builder.shl(builder.add(args[0], ir.Constant(width, bias)),
-                                   ir.Constant(width, shift))
-                return builder.bitcast(bits, llvm_type)
-            return float_type(int_type), codegen
-    return None
+    """2.0 ** k for an integer-valued float k (float64: -1022 <= k <= 1023; float32:
+    -126 <= k <= 127), in k's type, from exponent bits.
+
+    k + 1.5 * 2**mantissa_bits holds k in its low bits, so the integer comes out of a
+    float addition and a bit cast: no float-to-integer conversion, which AVX2 lacks for
+    64-bit integers and which would keep the loop around it scalar.
+    """
+    if k not in _FLOAT_LAYOUT:
+        return None
+    llvm_type, width, bias, mantissa, _, _ = _FLOAT_LAYOUT[k]
+    int_type = ir.IntType(width)
+    magic = 1.5 * 2.0 ** mantissa
+    offset = bias - _bit_pattern(magic, width)  # bits of (k + magic) = pattern(magic) + k
+
+    def codegen(context, builder, signature, args):
+        shifted = builder.fadd(args[0], ir.Constant(llvm_type, magic))
+        bits = builder.bitcast(shifted, int_type)
+        exponent = builder.add(bits, ir.Constant(int_type, offset))  # k + bias
+        return builder.bitcast(builder.shl(exponent, ir.Constant(int_type, mantissa)),
+                               llvm_type)
+    return k(k), codegen
+
+
+def _bit_pattern(value, width):
+    """The IEEE bit pattern of `value` as a float of `width` bits, an int."""
+    dtype = np.float64 if width == 64 else np.float32
+    return int(np.array(value, dtype).view(np.int64 if width == 64 else np.int32))
 
 
 @intrinsic
@@ -113,9 +129,8 @@ def exp_nonpositive64(x):
     k = np.floor(xc * LOG2E + 0.5)
     r = _reduced(xc, k)
     p = polynomial(r, EXP_TAYLOR)
-    ki = np.int64(k)
-    half = ki >> 1
-    y = p * _power_of_two(half) * _power_of_two(ki - half)
+    half = np.floor(k * 0.5)
+    y = p * _power_of_two(half) * _power_of_two(k - half)
     return y if x >= -746.0 else (0.0 if x < -746.0 else x)
 
 
@@ -141,9 +156,8 @@ def exp_nonpositive32(x):
     xc = max(x, EXP_FLOOR32)
     k = np.floor(xc * LOG2E32 + np.float32(0.5))
     p = polynomial(_reduced(xc, k), EXP_TAYLOR32)
-    ki = np.int32(k)
-    half = ki >> 1
-    y = p * _power_of_two(half) * _power_of_two(ki - half)
+    half = np.floor(k * np.float32(0.5))
+    y = p * _power_of_two(half) * _power_of_two(k - half)
     return y if x >= EXP_FLOOR32 else (np.float32(0.0) if x < EXP_FLOOR32 else x)
 
 
