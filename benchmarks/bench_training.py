@@ -66,10 +66,10 @@ class W3WideNetwork(_Workload):
 
 class NumbaTrainingLoops:
     """The numba backend's two training loops, the fused loop of small networks and the
-    layer kernels, side by side on networks around the threshold between them
-    (``config.FUSED_MAX_WORK``): W1, whose largest kernel has 640 multiply-adds, and
-    2048 examples in batches of 64 through 8-16-16-1 (2**14) and 8-24-24-1 (36,864)."""
-    params = [["W1", "8-16-16-1", "8-24-24-1"], ["fused", "layers"]]
+    layer loop, side by side on networks around the threshold between them
+    (``config.FUSED_MAX_WORK``, 2**18): W1, whose largest kernel has 640 multiply-adds, and
+    2048 examples in batches of 64 through 50-64-1 (204,800) and 100-64-32-1 (409,600)."""
+    params = [["W1", "50-64-1", "100-64-32-1"], ["fused", "layers"]]
     param_names = ["network", "loop"]
 
     def setup(self, network, loop):

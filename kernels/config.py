@@ -24,10 +24,14 @@ PARALLEL_MIN_WORK
 FUSED_MAX_WORK
     A network trains through the fused loop of ``kernels/cpu/small.py`` when every
     kernel of a mini-batch step (each layer's product, the gather, the optimizer update)
-    has less work than this; larger ones train through the layer kernels. Measured on 2
-    cores (asv ``NumbaTrainingLoops``): below 2**15 the fused loop is 1.2 to 1.6 times
-    faster, at 2**15 and above the layer kernels' register-blocked products win. Tests
-    set it to 0 to run the layer kernels on small networks.
+    has less work than this; larger ones train through the layer loop of
+    ``kernels/cpu/network.py``, which calls a dozen or more kernels and BLAS products a
+    step from Python. Below it those calls cost more than the fused loop's own products;
+    above it BLAS's products win (measured side by side on 2 cores; figures in the
+    README). Tests set it to 0 to run the layer loop on small networks.
+CUDA_FUSED_MAX_WORK
+    The same threshold on the GPU, between the one-block loop of small networks
+    (``train_small``) and the layer kernels.
 BLAS_MIN_WORK
     Matrix products of at least this many multiply-adds call BLAS (``np.dot``
     inside compiled code); smaller ones run the explicit blocked loops.
@@ -64,7 +68,8 @@ FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
 ERROR_MODEL = "numpy"
 PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 21))
 BLAS_MIN_WORK = int(os.environ.get("NN_BLAS_MIN_WORK", 1 << 15))
-FUSED_MAX_WORK = int(os.environ.get("NN_FUSED_MAX_WORK", 1 << 15))
+FUSED_MAX_WORK = int(os.environ.get("NN_FUSED_MAX_WORK", 1 << 18))
+CUDA_FUSED_MAX_WORK = int(os.environ.get("NN_CUDA_FUSED_MAX_WORK", 1 << 15))
 COLUMN_BLOCK = 64
 THREADS_PER_BLOCK = int(os.environ.get("NN_THREADS_PER_BLOCK", 128))
 CUDA_TILE = int(os.environ.get("NN_CUDA_TILE", 16))

@@ -322,8 +322,8 @@ def test_warmup_compiles_everything_later_fits_use():
             "from kernels.cpu import elementary, layers, network, small, updates\n"
             "nn.warmup(backend='numba', dtype='float32')\n"
             "assert all(loop.signatures for _, loop in small.FUSED.values()), 'fused loop'\n"
-            "assert network.train_loop.signatures, 'layer loop'\n"
-            "assert network.network_pass.signatures\n"
+            "assert layers.forward_epilogues.signatures, 'layer loop'\n"
+            "assert layers.gradient_epilogues.signatures and layers.backward_epilogues.signatures\n"
             "ds = {f'{m.__name__}.{k}': d for m in (elementary, layers, network, small, updates)\n"
             "      for k, d in vars(m).items() if isinstance(d, CPUDispatcher)}\n"
             "ds.update((f.py_func.__qualname__, f) for p in small.FUSED.values() for f in p)\n"
@@ -381,7 +381,7 @@ def test_first_fit_compiles_few_specializations_and_no_literal_ones():
             "bad = [(k, s) for k, s in sigs\n"
             "       if any(isinstance(t, (types.Literal, types.Omitted)) for t in s)]\n"
             "assert not bad, bad\n"
-            "assert not network.train_loop.signatures and not network.network_pass.signatures\n"
+            "assert not layers.forward_epilogues.signatures, 'layer loop'\n"
             "print(len(sigs))")
     with tempfile.TemporaryDirectory() as cache:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

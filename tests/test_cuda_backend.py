@@ -133,7 +133,7 @@ def test_network_functions(gpu, output):
 def test_training_matches_reference(monkeypatch, loop, cls, kw, y_kind):
     """Through the one-launch loop of small networks and through the layer kernels."""
     from kernels import config
-    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
+    monkeypatch.setattr(config, "CUDA_FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(21, 3))
     y = {"binary": (X[:, 0] > 0).astype(int), "multi": rng.integers(0, 3, 21),
@@ -154,7 +154,7 @@ def test_training_matches_reference(monkeypatch, loop, cls, kw, y_kind):
 @pytest.mark.parametrize("loop", ["fused", "layers"])
 def test_float32_training_tracks_reference(monkeypatch, loop):
     from kernels import config
-    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
+    monkeypatch.setattr(config, "CUDA_FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
     rng = np.random.default_rng(10)
     X = rng.normal(size=(20, 3)).astype(np.float32)
     params = dict(hidden_layer_sizes=(5, 3), epochs=2, batch_size=8, learning_rate=0.01,
@@ -169,7 +169,7 @@ def test_float32_training_tracks_reference(monkeypatch, loop):
 
 def test_streamed_batches_match_resident(gpu, monkeypatch):
     from kernels import config
-    monkeypatch.setattr(config, "FUSED_MAX_WORK", 0)  # streaming runs the layer kernels
+    monkeypatch.setattr(config, "CUDA_FUSED_MAX_WORK", 0)  # streaming runs the layer kernels
     rng = np.random.default_rng(6)
     X, Y = rng.normal(size=(13, 3)), (rng.random((13, 1)) > 0.5) * 1.0
     spec = NetSpec((3, 4, 1), keep_probs=(1, 0.8, 1))
@@ -231,7 +231,7 @@ def test_divergence_stops_where_numpy_stops(monkeypatch, loop):
     """Both training loops stop before the first step with a non-finite cost or gradient
     and keep the parameters the reference keeps."""
     from kernels import config
-    monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
+    monkeypatch.setattr(config, "CUDA_FUSED_MAX_WORK", 1 << 62 if loop == "fused" else 0)
     rng = np.random.default_rng(9)
     X = rng.normal(size=(12, 2)) * 1e3
     params = dict(hidden_layer_sizes=(3,), learning_rate=1e3, optimizer="gd", epochs=6,
@@ -259,11 +259,11 @@ def test_warmup_runs_both_training_loops(gpu, monkeypatch):
     product_kernels = gpu._product_kernels
     monkeypatch.setattr(gpu, "_product_kernels",
                         lambda *a: regs.append(product_kernels(*a).reg) or product_kernels(*a))
-    before = config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
+    before = config.CUDA_FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
     gpu.warmup("float32")
     assert len(runs) == 3 * len(fused) > 0
     assert set(regs) == {1, config.CUDA_REG_TILE}
-    assert (config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM) == before
+    assert (config.CUDA_FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM) == before
 
 
 def test_missing_gpu_message(monkeypatch):
@@ -297,7 +297,7 @@ def test_graph_replays_equal_kernel_launches(gpu, monkeypatch):
     gives, across calls, a partial last batch, dropout and L2; the second call has more
     epochs than the first, so the per-call buffers grow and the graphs are captured again."""
     from kernels import config
-    monkeypatch.setattr(config, "FUSED_MAX_WORK", 0)
+    monkeypatch.setattr(config, "CUDA_FUSED_MAX_WORK", 0)
     rng = np.random.default_rng(11)
     X, Y = rng.normal(size=(50, 6)), (rng.random((50, 1)) > 0.5) * 1.0
     spec = NetSpec((6, 16, 8, 1), keep_probs=(1, 0.8, 0.9, 1), l2=0.05)

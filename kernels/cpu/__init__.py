@@ -40,16 +40,6 @@ _ROWS_PAY = 1 << 14
 _CHUNK = 4096
 
 
-def _launch():
-    """Launch thresholds for compiled code; first makes sure Numba's thread pool is up.
-
-    Cached code that links the parallel kernels resolves symbols of Numba's parallel
-    runtime when it loads, and aborts if the pool was never launched in this process.
-    """
-    numba.get_num_threads()
-    return (int(config.PARALLEL_MIN_WORK), int(config.BLAS_MIN_WORK))
-
-
 def _par(work):
     return work >= config.PARALLEL_MIN_WORK
 
@@ -309,11 +299,11 @@ def network_output(theta, X, spec):
     if capacity:
         _fused_forward(theta, X, X[:, :0], _net(spec), spec, capacity, out)
         return out
-    net, launch = _net(spec), _launch()
+    net = _net(spec)
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
-        _network_pass(theta, theta, X0, X0, net, ws.buffers(), np.uint64(0), 0, False, launch, 0)
+        _network_pass(theta, theta, X0, X0, net, ws, 0, 0, False, "output")
         AL = ws.A[(sum(spec.sizes[1:-1])) * mb:][:spec.sizes[-1] * mb]
         out[:, start:start + mb] = AL.reshape(spec.sizes[-1], mb)
     return out
@@ -321,8 +311,7 @@ def network_output(theta, X, spec):
 
 @_serialized
 def network_cost(theta, X, Y, spec, sample_weight=None):
-    net, launch = _net(spec), _launch()
-    data_only = net[:6] + (0.0,)
+    data_only = _net(spec)[:6] + (0.0,)
     m = X.shape[1]
     Y = _with_weight_row(Y, sample_weight)
     capacity = _fused_capacity(spec, m)
@@ -335,8 +324,7 @@ def network_cost(theta, X, Y, spec, sample_weight=None):
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
         Yc = np.ascontiguousarray(Y[:, start:start + mb])  # targets and weights
-        total += _network_pass(theta, theta, X0, Yc, data_only, ws.buffers(), np.uint64(0), 0,
-                               False, launch, 1) * mb
+        total += _network_pass(theta, theta, X0, Yc, data_only, ws, 0, 0, False, "cost") * mb
     return total / m + l2_penalty([W for W, _ in spec.unpack(theta)], spec.l2, m)
 
 
@@ -356,8 +344,8 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_w
         return float(cost / m), grad
     X0 = np.ascontiguousarray(X.T)
     ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
-    cost = _network_pass(theta, grad, X0, Y, _net(spec), ws.buffers(),
-                         np.uint64(0 if seed is None else seed), int(step), dropout, _launch(), 2)
+    cost = _network_pass(theta, grad, X0, Y, _net(spec), ws, 0 if seed is None else seed,
+                         int(step), dropout, "gradient")
     return float(cost), grad
 
 
@@ -367,7 +355,7 @@ def _opt_tuple(opt):
 
 
 def _gram_pays(spec, opt, m, batch_size, n_epochs, have_G=False):
-    """Whether `train_loop`'s Gram path saves work: plain gradient descent on the full batch,
+    """Whether the layer loop's Gram path (`network.Gram`) saves work: plain gradient descent on the full batch,
     with the first layer's two (n_1, n_0) x (n_0, m) products per step costing more over the
     call than forming G = A0^T A0 (n_0 m^2, once per fit) and W_1 A0 twice per call (setup
     and the final W_1)."""
@@ -376,10 +364,6 @@ def _gram_pays(spec, opt, m, batch_size, n_epochs, have_G=False):
     n0, n1 = spec.sizes[0], spec.sizes[1]
     saved = n_epochs * 2 * n1 * m * (n0 - 2 * m)
     return saved > (0 if have_G else n0 * m * m) + 2 * n1 * n0 * m
-
-
-def _no_gram(dtype):
-    return tuple(np.empty((0, 0), dtype) for _ in range(5))
 
 
 def _gram_buffers(ws, spec, m, dtype):
@@ -405,7 +389,6 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     m = X.shape[0]
     static = batch_size >= m and bool(np.all(perms == np.arange(m)))
     use_gram = static and _gram_pays(spec, opt, m, batch_size, len(lrs), ws.gram_ready)
-    gram = _gram_buffers(ws, spec, m, theta.dtype) if use_gram else _no_gram(theta.dtype)
     lrs, net, opt_codes = np.asarray(lrs, np.float64), _net(spec), _opt_tuple(opt)
     fused = spec.largest_kernel(batch_size) < config.FUSED_MAX_WORK and not use_gram
     layout = "stacked" if fused else "flat"
@@ -416,9 +399,9 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
         train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed,
                          step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
     else:
+        gram = _gram_buffers(ws, spec, m, theta.dtype) if use_gram else None
         _train_loop(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
-                    ws.buffers(), ws.X0(not static), ws.Y, ws.grad, ws.hp, losses, _launch(),
-                    static, gram, ws.gram_ready, have_A0)
+                    ws, static, gram, ws.gram_ready, have_A0, losses)
     ws.gram_ready = ws.gram_ready or use_gram
     ws.batch_ready = layout if static else None
     return losses
@@ -437,8 +420,8 @@ def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sampl
 def warmup(dtype="float64"):
     """Compile (or load from the cache) every kernel a fit, a predict and a cost (which
     also scores validation data during a fit) use, for `dtype`: the fused network code of
-    small networks, and the layer kernels' training loop and network pass. Loops or BLAS,
-    serial or parallel, is chosen inside the compiled code, so both are covered.
+    small networks, and the kernels of the layer loop (``network.py``), whose matrix
+    products NumPy computes.
 
     With two cores or more, a second Python process compiles the fused code into Numba's
     cache while this one compiles the layer kernels, and this one then loads it from there.

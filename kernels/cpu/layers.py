@@ -247,10 +247,7 @@ def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
     inv_m, decay = dW.dtype.type(1.0 / m), dW.dtype.type(l2 / m)
     for i in prange(n):
         dz_row = dZ[i]
-        total = dz_row[0] * 0
-        for j in range(m):
-            total += dz_row[j]
-        db[i] = total * inv_m
+        db[i] = row_mean(dz_row, inv_m)
         dw_row = dW[i]
         probe = db[i] * 0
         if product == GIVEN:
@@ -278,6 +275,15 @@ def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
 
 
 @jit(inner=True)
+def row_mean(row, inv_m):
+    """inv_m times the sum of a 1-D row, in the row's dtype."""
+    total = row[0] * 0
+    for j in range(row.size):
+        total += row[j]
+    return total * inv_m
+
+
+@jit(inner=True)
 def finish_grad_row(dw_row, w_row, inv_m, decay, probe):
     """dw_row = dw_row / m + (l2 / m) w_row in place; returns probe plus the sum of
     dw_row * 0, NaN when an element is not finite.
@@ -296,6 +302,48 @@ def finish_grad_row(dw_row, w_row, inv_m, decay, probe):
             dw_row[kk] = x
             probe += x * 0
     return probe
+
+
+@jit
+def forward_epilogues(b, Z, A, D, code, slope, keep, key):
+    """`forward` once Z (n, m) holds W A_prev: Z += b, A = g(Z), then dropout with the
+    keep mask D, one column block at a time, serially.
+
+    The layer loop of ``network.py`` calls it after each product, which it takes from
+    NumPy's BLAS.
+    """
+    m = Z.shape[1]
+    for j0 in range(0, m, BLOCK):
+        forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, min(m, j0 + BLOCK))
+
+
+@jit
+def gradient_epilogues(dZ, W, l2, dW, db, db_only):
+    """`weight_grads` once dW (n, k) holds dZ A_prev^T: db = sum of dZ's rows / m and
+    dW = dW / m + (l2 / m) W, serially; with db_only, dW = 0 instead. Returns whether every
+    element of dW and db is finite (a sum of x * 0, as in `weight_grads`)."""
+    n, m = dZ.shape
+    inv_m, decay = dW.dtype.type(1.0 / m), dW.dtype.type(l2 / m)
+    probe = db[0] * 0 if n else 0.0
+    for i in range(n):
+        db[i] = row_mean(dZ[i], inv_m)
+        probe += db[i] * 0
+        dw_row = dW[i]
+        if db_only:
+            for kk in range(dw_row.size):
+                dw_row[kk] = 0
+        else:
+            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
+    return probe == 0
+
+
+@jit
+def backward_epilogues(dZ, Z, D, keep, code, slope):
+    """`backprop` once dZ (n, m) holds W^T dZ_next: dZ = dZ * D / keep * g'(Z), one
+    column block at a time, serially."""
+    m = dZ.shape[1]
+    for j0 in range(0, m, BLOCK):
+        backward_epilogue(dZ, Z, D, keep, code, slope, j0, min(m, j0 + BLOCK))
 
 
 def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):

@@ -1,26 +1,34 @@
-"""The whole network in compiled code: forward pass, backward pass and the training loop.
+"""The layer loop: training, costs and outputs of networks too large for the fused loop.
 
-Work buffers are flat arrays allocated once per fit (`Workspace`). The views of every
-layer's W, b, dW, db and of its Z, A, dropout mask D and dZ for a mini-batch of mb
-columns are built once per call into lists, so a training step neither allocates nor
-reshapes. Each layer's kernels run serially, through loops or BLAS by the thresholds in
-``launch`` = (parallel_min_work, blas_min_work); the optimizer step runs on Numba's threads
-for networks of at least parallel_min_work parameters.
+A Python loop drives each step. NumPy's matmul (NumPy's BLAS) computes every matrix product
+into the work buffers, and a compiled serial kernel of ``layers.py`` follows each one: the
+bias, activation and dropout on the way forward, the output activation with the cost and
+delta, the bias gradient and L2 term, the dropout mask and activation derivative on the way
+back; then the optimizer step of ``updates.py``. A step of these networks is hundreds of
+microseconds of products or more, against a few microseconds a call from Python, and this
+way a first fit compiles only those small kernels, not one whole-network function.
 
-The network's input is sample-major, X0 of shape (m, n_0), one example per row, as the
-user holds the data: a mini-batch is gathered by copying rows, and the first layer's
-kernels read it with ``a_rows`` (see ``layers.py``). Every later activation is
-feature-major, (n_l, m), in the course's layout.
+The epilogues run serially: BLAS brings its own threads, and running the light epilogue on
+Numba's threads right after BLAS's would make the two pools fight for the cores. The
+optimizer step runs on Numba's threads for networks of at least
+``config.PARALLEL_MIN_WORK`` parameters.
+
+Work buffers are flat arrays allocated once per fit (`Workspace`). The input is
+sample-major, X0 of shape (m, n_0), one example per row, as the user holds the data: a
+mini-batch is gathered by copying rows, and BLAS reads its transpose for free. Every later
+activation is feature-major, (n_l, m), in the course's layout.
 """
+import math
+
+import numba
 import numpy as np
 
-from .. import hashing
+from .. import config
 from ._jit import jit
-from .blas import gemm
-from .layers import (BLAS, GIVEN, IDENTITY, LOOPS, backprop_serial, forward_serial, n_blocks,
-                     output_cost_serial, weight_grads_serial)
-from .updates import (ADAM, gather_columns_serial, gather_rows_serial,
-                      optimizer_step_parallel, optimizer_step_serial, sum_of_squares_serial)
+from .layers import (IDENTITY, backward_epilogues, forward_epilogues, gradient_epilogues,
+                     n_blocks, output_cost_serial)
+from .updates import (ADAM, gather_rows_serial, optimizer_step_parallel, optimizer_step_serial,
+                      sum_of_squares_serial)
 
 
 class Workspace:
@@ -39,7 +47,6 @@ class Workspace:
         self.Y = np.empty((sizes[-1] + 1) * self.capacity, dtype)  # targets and weights
         self.grad = np.empty(n_params, dtype)
         self.hp = np.zeros(8, dtype)
-        self.row_ok = np.ones(int(sum(sizes[1:])), np.float64)
         self.gram = None  # Gram-path buffers, made on first use; G stays valid for the fit
         self.gram_ready = False
         # which layout's buffers hold a static full batch: "flat" (its targets in Y; the
@@ -47,14 +54,9 @@ class Workspace:
         self.batch_ready = None
         self._stacked = None
 
-    def buffers(self):
-        return self.Z, self.A, self.D, self.dZ, self.partial, self.row_ok
-
-    def X0(self, needed=True):
-        """The flat mini-batch buffer of (capacity, n_0) rows, made on first use; an empty
-        array when not `needed` (a static full batch, read from the data set itself)."""
-        if not needed:
-            return self.Z[:0]
+    def X0(self):
+        """The flat mini-batch buffer of (capacity, n_0) rows, made on first use (a static
+        full batch is read from the data set itself)."""
         if self._X0 is None:
             self._X0 = np.empty(self._x0_size, self.Z.dtype)
         return self._X0
@@ -76,96 +78,79 @@ def stacked_buffers(sizes, capacity, dtype):
             np.zeros(shape, dtype))
 
 
-@jit(inner=True)
 def layer_views(buf, sizes, capacity, mb):
     """Views (n_l, mb) of layers 1..L into a flat buffer laid out for `capacity` columns."""
-    views = []
-    start = 0
-    for l in range(1, sizes.size):
-        views.append(buf[start:start + sizes[l] * mb].reshape((sizes[l], mb)))
-        start += sizes[l] * capacity
+    views, start = [], 0
+    for n in sizes[1:]:
+        views.append(buf[start:start + n * mb].reshape(n, mb))
+        start += n * capacity
     return views
 
 
-@jit(inner=True)
-def param_views(theta, sizes, offsets):
-    """Lists of W_l (n_l, n_{l-1}) and b_l (n_l,) views into a flat parameter vector."""
-    Ws, bs = [], []
-    for l in range(1, sizes.size):
-        n, k, s = sizes[l], sizes[l - 1], offsets[l - 1]
-        Ws.append(theta[s:s + n * k].reshape((n, k)))
-        bs.append(theta[s + n * k:s + n * (k + 1)])
-    return Ws, bs
-
-
-@jit(inner=True)
 def batch_views(ws, sizes, capacity, mb):
-    Z, A, D, dZ = ws[0], ws[1], ws[2], ws[3]
-    return (layer_views(Z, sizes, capacity, mb), layer_views(A, sizes, capacity, mb),
-            layer_views(D, sizes, capacity, mb), layer_views(dZ, sizes, capacity, mb))
+    """(Zs, As, Ds, dZs): every layer's views of the workspace for a batch of mb columns."""
+    return tuple(layer_views(buf, sizes, capacity, mb) for buf in (ws.Z, ws.A, ws.D, ws.dZ))
 
 
-@jit(inner=True)
-def product_mode(work, blas_min):
-    return BLAS if work >= blas_min else LOOPS
+_NO_KEY = np.uint64(0)
 
 
-@jit(inner=True)
-def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, activate_output,
-                 first_given):
+def stream_key(seed, step, layer):
+    """The dropout stream key of (seed, step, layer), as the compiled kernels compute it."""
+    from .. import hashing
+    with np.errstate(over="ignore"):
+        return hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(layer))
+
+
+def plain(net):
+    """`net` with Python numbers and lists, which cost less than NumPy scalars to pass to a
+    compiled kernel from Python: (sizes, offsets, keeps, act, out, slope, l2)."""
+    sizes, offsets, keeps, act, out, slope, l2 = net
+    return ([int(n) for n in sizes], [int(o) for o in offsets], [float(k) for k in keeps],
+            int(act), int(out), float(slope), float(l2))
+
+
+def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, activate_output, WA=None):
     """Fill Z, A (and D) of every layer for the examples in the rows of X0 (mb, n_0);
     return A_L.
 
-    The layer kernels run serially: a product with enough work for Numba's threads
-    (``config.PARALLEL_MIN_WORK``) also has enough for BLAS (``config.BLAS_MIN_WORK``),
-    which brings its own threads, and running the light epilogue on Numba's threads right
-    after BLAS's would make the two pools fight for the cores.
-
     Without activate_output the last layer gets Z only: `cost_of_output` then applies the
-    output activation in the same pass as the cost. With first_given, Z_1 already holds
-    W_1 A0 (the Gram path of `train_loop`).
+    output activation in the same pass as the cost. With WA, Z_1 = WA, which holds W_1 A0
+    (the Gram path of `train_loop`).
     """
     Zs, As, Ds, _ = views
     sizes, _, keeps, act, out, slope, _ = net
-    blas_min = launch[1]
-    mb = X0.shape[0]
-    L = sizes.size - 1
-    A_prev = X0
+    L = len(Ws)
+    A_prev = X0.T
     for l in range(1, L + 1):
+        W, Z = Ws[l - 1], Zs[l - 1]
+        if l == 1 and WA is not None:
+            Z[...] = WA
+        else:
+            np.matmul(W, A_prev, out=Z)
         code = act if l < L else (out if activate_output else IDENTITY)
         keep = keeps[l] if dropout else 1.0
-        key = hashing.stream_key(np.uint64(seed), np.uint64(step), np.uint64(l))
-        work = sizes[l] * sizes[l - 1] * mb
-        product = GIVEN if first_given and l == 1 else product_mode(work, blas_min)
-        forward_serial(Ws[l - 1], bs[l - 1], A_prev, l == 1, Zs[l - 1], As[l - 1], Ds[l - 1],
-                       code, slope, keep, key, product)
+        key = stream_key(seed, step, l) if keep < 1.0 else _NO_KEY
+        forward_epilogues(bs[l - 1], Z, As[l - 1], Ds[l - 1], code, slope, keep, key)
         A_prev = As[l - 1]
     return A_prev
 
 
-@jit(inner=True)
-def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares):
+def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares=None):
     """J on the last forward pass (data term plus L2), with the output activation applied
     to A_L in the same pass; fills dZ_L = w (A_L - Y) when asked. Y is (n_L + 1, m): the
-    targets, then the example weights w.
-
-    first_squares, when not negative, is ||W_1||^2 known by the caller (the Gram path).
-    Both passes are serial: they read n_L m and the weights once, little work beside a
-    step's products, and their parallel compilations cost seconds on a first fit.
-    """
+    targets, then the example weights w. first_squares, when given, is ||W_1||^2 known by
+    the caller (the Gram path)."""
     Zs, As, _, dZs = views
     out, l2 = net[4], net[6]
     mb = Y.shape[1]
     nb = n_blocks(mb)
     output_cost_serial(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
-    total = 0.0
-    for c in range(nb):
-        total += partial[c]
-    cost = total / mb
+    cost = sum(partial[:nb].tolist()) / mb
     if l2 != 0.0:
         squares = 0.0
         for i, W in enumerate(Ws):
-            if i == 0 and first_squares >= 0:
+            if i == 0 and first_squares is not None:
                 squares += first_squares
             else:
                 squares += sum_of_squares_serial(W.ravel(), partial)
@@ -173,54 +158,55 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares):
     return cost
 
 
-@jit(inner=True)
-def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, row_ok, first_given):
-    """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1, with
-    serial layer kernels as in `forward_pass`.
+def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, db_only_first=False):
+    """Fill dW, db from dZ_L (already in place) down to layer 1; no dA for layer 1.
 
-    With first_given, layer 1 gets db only and dW_1 = 0 (the Gram path updates W_1).
-    Returns whether every dW and db is finite (from the kernels' per-row flags in row_ok).
+    With db_only_first, layer 1 gets db only and dW_1 = 0 (the Gram path updates W_1).
+    Returns whether every dW and db is finite.
     """
     Zs, As, Ds, dZs = views
-    sizes, _, keeps, act, _, slope, l2 = net
-    blas_min = launch[1]
-    mb = X0.shape[0]
-    row_start = 0
-    for l in range(sizes.size - 1, 0, -1):
-        rows = row_ok[row_start:row_start + sizes[l]]
-        row_start += sizes[l]
-        A_prev = X0 if l == 1 else As[l - 2]
-        work = sizes[l] * sizes[l - 1] * mb
-        product = product_mode(work, blas_min)
-        grads_product = GIVEN if first_given and l == 1 else product
-        weight_grads_serial(dZs[l - 1], A_prev, l == 1, Ws[l - 1], l2, dWs[l - 1], dbs[l - 1],
-                            grads_product, rows)
+    _, _, keeps, act, _, slope, l2 = net
+    finite = True
+    for l in range(len(Ws), 0, -1):
+        W, dZ, dW = Ws[l - 1], dZs[l - 1], dWs[l - 1]
+        db_only = db_only_first and l == 1
+        if not db_only:
+            np.matmul(dZ, X0 if l == 1 else As[l - 2].T, out=dW)
+        finite &= gradient_epilogues(dZ, W, l2, dW, dbs[l - 1], db_only)
         if l > 1:
             keep = keeps[l - 1] if dropout else 1.0
-            backprop_serial(Ws[l - 1], dZs[l - 1], dZs[l - 2], Zs[l - 2], Ds[l - 2], keep, act,
-                            slope, product)
-    for i in range(row_start):
-        if row_ok[i] == 0.0:
-            return False
-    return True
+            np.matmul(W.T, dZ, out=dZs[l - 2])
+            backward_epilogues(dZs[l - 2], Zs[l - 2], Ds[l - 2], keep, act, slope)
+    return finite
 
 
-@jit
-def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, launch, mode):
-    """One pass on a batch held sample-major in X0 (m, n_0): mode 0 returns A_L (in the A
-    buffer), mode 1 the cost, mode 2 the cost with its gradient in `grad`."""
-    sizes, offsets = net[0], net[1]
-    Ws, bs = param_views(theta, sizes, offsets)
-    views = batch_views(ws, sizes, X0.shape[0], X0.shape[0])
-    no_gram = np.bool_(False)  # not a literal, so that every caller shares one compilation
-    forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, mode == 0, no_gram)
-    if mode == 0:
+def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, mode):
+    """One pass on a batch held sample-major in X0 (m, n_0): mode "output" leaves A_L in
+    the A buffer and returns 0, "cost" returns the cost, "gradient" the cost with its
+    gradient in `grad`."""
+    net = plain(net)
+    sizes = net[0]
+    Ws, bs = param_views(theta, sizes, net[1])
+    mb = X0.shape[0]
+    views = batch_views(ws, sizes, mb, mb)
+    forward_pass(Ws, bs, X0, views, net, seed, step, dropout, mode == "output")
+    if mode == "output":
         return 0.0
-    cost = cost_of_output(Ws, Y, views, net, ws[4], mode == 2, -1.0)
-    if mode == 2:
-        dWs, dbs = param_views(grad, sizes, offsets)
-        backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5], no_gram)
+    cost = cost_of_output(Ws, Y, views, net, ws.partial, mode == "gradient")
+    if mode == "gradient":
+        dWs, dbs = param_views(grad, sizes, net[1])
+        backward_pass(Ws, dWs, dbs, X0, views, net, dropout)
     return cost
+
+
+def param_views(theta, sizes, offsets):
+    """Lists of W_l (n_l, n_{l-1}) and b_l (n_l,) views into a flat parameter vector."""
+    Ws, bs = [], []
+    for l in range(1, len(sizes)):
+        n, k, s = sizes[l], sizes[l - 1], offsets[l - 1]
+        Ws.append(theta[s:s + n * k].reshape(n, k))
+        bs.append(theta[s + n * k:s + n * (k + 1)])
+    return Ws, bs
 
 
 @jit(inner=True)
@@ -238,136 +224,115 @@ def set_hyperparameters(hp, opt, lr, step):
     hp[7] = 1 - beta2 ** np.float64(step)
 
 
-@jit(inner=True)
-def copy_into(dst, src):
-    """dst[:, :] = src for two arrays of one shape, as a loop: slice assignment from an
-    array compiles Numba's message for mismatched shapes, seconds of a first fit."""
-    for i in range(src.shape[0]):
-        for j in range(src.shape[1]):
-            dst[i, j] = src[i, j]
+
+class Gram:
+    """The Gram path's state for full-batch gradient descent with more features than
+    examples (n_0 > m), the data set X (m, n_0) being the one batch, A0 = X^T.
+
+    Plain gradient descent changes W_1 only by r W_1 - (lr / m) dZ_1 A0^T with
+    r = 1 - lr * l2 / m, so with G = A0^T A0 the product WA = W_1 A0 follows
+    WA <- r WA - (lr / m) dZ_1 G: (n_1, m) x (m, m) work per step instead of two
+    (n_1, n_0) x (n_0, m) products. W_1 = c W_1(0) - U A0^T is formed once, at the end,
+    from c <- r c and U <- r U + (lr / m) dZ_1; the L2 term needs
+    ||W_1||^2 = c^2 ||W_1(0)||^2 - 2 c <P0, U> + <U G, U> with P0 = W_1(0) A0.
+    """
+
+    def __init__(self, buffers, X, W1, have_G):
+        self.G, self.WA, self.U, self.P0, self.UG = buffers
+        if not have_G:
+            np.matmul(X, X.T, out=self.G)
+        np.matmul(W1, X.T, out=self.WA)
+        self.P0[...] = self.WA
+        self.U[...] = 0
+        self.c, self.w0_squares = 1.0, float(np.vdot(W1, W1))
+
+    def first_squares(self):
+        """||W_1||^2 of the current step."""
+        np.matmul(self.U, self.G, out=self.UG)
+        return (self.c * self.c * self.w0_squares - 2 * self.c * float(np.vdot(self.P0, self.U))
+                + float(np.vdot(self.UG, self.U)))
+
+    def step(self, dZ1, lr, l2):
+        m = dZ1.shape[1]
+        r = 1 - lr * l2 / m
+        self.c *= r
+        self.U *= r
+        self.U += (lr / m) * dZ1
+        np.matmul(dZ1, self.G, out=self.UG)
+        self.WA *= r
+        self.WA -= (lr / m) * self.UG
+
+    def finish(self, W1, X, scratch):
+        """W_1 = c W_1(0) - U A0^T, in place; scratch is a spare (n_1, n_0) buffer."""
+        np.matmul(self.U, X, out=scratch)
+        W1 *= self.c
+        W1 -= scratch
 
 
-@jit(inner=True)
-def frobenius(A, B):
-    """Sum of A * B over two arrays of one shape."""
-    total = 0.0
-    for i in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            total += A[i, j] * B[i, j]
-    return total
-
-
-@jit
-def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, X0buf, Ybuf,
-               grad, hp, losses, launch, static_batch, gram, have_G, have_A0):
+def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, static_batch,
+               gram, have_G, have_A0, losses):
     """Epochs of mini-batch training in place; X (m, n_0) and Y (m, n_L + 1) are
     sample-major, Y's last column holding the example weights.
 
-    Each mini-batch is gathered into X0buf as (mb, n_0) rows and into Ybuf as
-    (n_L + 1, mb).
-    With static_batch the whole data set is one batch in its own order (the caller checks
-    that perms is the identity): the first layer then reads X itself, and X0buf may be
-    empty.
-
-    gram = (G, WA, U, P0, UG) switches on the Gram path for full-batch gradient descent
-    with more features than examples (n_0 > m), when G has shape (m, m); pass (m', m')
-    arrays with m' != m to switch it off. With have_G, G already holds A0^T A0 (from an
-    earlier call of the same fit); with have_A0, the targets of a static full batch are
-    already gathered into Ybuf.
-    With A0 = X0^T, plain gradient descent changes W_1 only by
-    r W_1 - (lr / m) dZ_1 A0^T with r = 1 - lr * l2 / m, so with G = A0^T A0 the product
-    WA = W_1 A0 follows WA <- r WA - (lr / m) dZ_1 G: (n_1, m) x (m, m) work per step
-    instead of two (n_1, n_0) x (n_0, m) products. W_1 = c W_1(0) - U A0^T is formed once,
-    after the last step, from c <- r c and U <- r U + (lr / m) dZ_1; the L2 term needs
-    ||W_1||^2 = c^2 ||W_1(0)||^2 - 2 c <P0, U> + <U G, U> with P0 = W_1(0) A0.
+    Each mini-batch is gathered into ws's X0 buffer as (mb, n_0) rows and into its Y buffer
+    as (n_L + 1, mb). With static_batch the whole data set is one batch in its own order (the
+    caller checks that perms is the identity): the layers then read X itself, and with
+    have_A0 the targets are already in the Y buffer. gram, when not None, holds the buffers
+    of the Gram path (see `Gram`), which static full-batch gradient descent may take; with
+    have_G, its G already holds A0^T A0 from an earlier call of the same fit.
 
     Training stops before the first step whose cost or gradient is not finite, leaving the
     parameters as they were; that epoch and the ones after it get a NaN loss.
-
-    Returns the number of steps taken so far.
+    Fills losses[e] with epoch e's mean cost and returns the number of steps taken so far.
     """
+    net = plain(net)
     sizes, offsets, keeps, l2 = net[0], net[1], net[2], net[6]
-    par_min = launch[0]
-    m = X.shape[0]
-    n0, nY = sizes[0], Y.shape[1]
-    dropout = np.bool_(False)
-    for l in range(sizes.size):
-        dropout = dropout or keeps[l] < 1.0
+    m, n0, nY = X.shape[0], sizes[0], Y.shape[1]
+    dropout = min(keeps) < 1.0
+    code = int(opt[0])
+    grad, hp = ws.grad, ws.hp
     Ws, bs = param_views(theta, sizes, offsets)
     dWs, dbs = param_views(grad, sizes, offsets)
     last = m - (m - 1) // batch * batch
-    full_views = batch_views(ws, sizes, batch, batch)
-    last_views = batch_views(ws, sizes, batch, last)
-    G, WA, U, P0, UG = gram
-    use_gram = G.shape[0] == m and static_batch
-    c, w0_squares = 1.0, 0.0
-    if use_gram:
-        X0 = X
+    views_of = {batch: batch_views(ws, sizes, batch, batch)}
+    views_of[last] = batch_views(ws, sizes, batch, last)
+    numba.get_num_threads()  # starts Numba's pool, which cached parallel code needs loaded
+    step_kernel = (optimizer_step_parallel if theta.size >= config.PARALLEL_MIN_WORK
+                   else optimizer_step_serial)
+    if static_batch:
+        X0, Yb = X, ws.Y[:nY * m].reshape(nY, m)
         if not have_A0:
-            gather_columns_serial(Y, perms[0], np.int64(0), Ybuf[:nY * m].reshape((nY, m)))
-        if not have_G:
-            gemm(X0, False, X0, True, G)
-        gemm(Ws[0], False, X0, True, WA)
-        copy_into(P0, WA)
-        U[:, :] = 0
-        w0_squares = frobenius(Ws[0], Ws[0])
-    for e in range(lrs.size):
+            Yb[...] = Y.T
+    state = Gram(gram, X, Ws[0], have_G) if gram is not None else None
+    for e in range(len(lrs)):
         losses[e] = 0.0
         for start in range(0, m, batch):
             mb = min(batch, m - start)
-            views = full_views if mb == batch else last_views
+            views = views_of[mb]
             step += 1
-            X0 = X if static_batch else X0buf[:mb * n0].reshape((mb, n0))
-            Yb = Ybuf[:nY * mb].reshape((nY, mb))
             if not static_batch:
-                gather_rows_serial(X, perms[e], start, X0)
-            if not static_batch or (e == 0 and start == 0 and not have_A0 and not use_gram):
-                gather_columns_serial(Y, perms[e], start, Yb)
-            first_squares = -1.0
-            if use_gram:
-                copy_into(views[0][0], WA)
-                if l2 != 0.0:
-                    gemm(U, False, G, False, UG)
-                    first_squares = (c * c * w0_squares - 2 * c * frobenius(P0, U)
-                                     + frobenius(UG, U))
-            forward_pass(Ws, bs, X0, views, net, seed, step, dropout, launch, np.bool_(False),
-                         use_gram)
-            cost = cost_of_output(Ws, Yb, views, net, ws[4], np.bool_(True), first_squares)
-            finite = backward_pass(Ws, dWs, dbs, X0, views, net, dropout, launch, ws[5],
-                                   use_gram)
-            if not (np.isfinite(cost) and finite):
-                for k in range(e, lrs.size):
-                    losses[k] = np.nan
+                idx = perms[e, start:start + mb]
+                X0 = ws.X0()[:mb * n0].reshape(mb, n0)
+                gather_rows_serial(X, idx, 0, X0)
+                Yb = ws.Y[:nY * mb].reshape(nY, mb)
+                Yb[...] = np.take(Y, idx, axis=0).T
+            squares = None
+            if state is not None and l2 != 0.0:
+                squares = state.first_squares()
+            forward_pass(Ws, bs, X0, views, net, seed, step, dropout, False,
+                         None if state is None else state.WA)
+            cost = cost_of_output(Ws, Yb, views, net, ws.partial, True, squares)
+            finite = backward_pass(Ws, dWs, dbs, X0, views, net, dropout, state is not None)
+            if not (math.isfinite(cost) and finite):
+                losses[e:] = np.nan
                 break
             losses[e] += cost * mb / m
-            if use_gram:
-                lr = lrs[e]
-                r = 1 - lr * l2 / m
-                dZ1 = views[3][0]
-                c *= r
-                for i in range(U.shape[0]):
-                    for j in range(m):
-                        U[i, j] = r * U[i, j] + lr / m * dZ1[i, j]
-                gemm(dZ1, False, G, False, UG)
-                for i in range(WA.shape[0]):
-                    for j in range(m):
-                        WA[i, j] = r * WA[i, j] - lr / m * UG[i, j]
-            set_hyperparameters(hp, opt, lrs[e], step)
-            if theta.size >= par_min:
-                optimizer_step_parallel(theta, grad, v, s, opt[0], hp)
-            else:
-                optimizer_step_serial(theta, grad, v, s, opt[0], hp)
+            if state is not None:
+                state.step(views[3][0], float(lrs[e]), l2)
+            set_hyperparameters.py_func(hp, opt, float(lrs[e]), step)
+            step_kernel(theta, grad, v, s, code, hp)
         if not np.isfinite(losses[e]):
             break
-    if use_gram:
-        W1 = Ws[0]
-        gemm(U, False, X, False, W1 if c == 0.0 else dWs[0])
-        if c != 0.0:
-            for i in range(W1.shape[0]):
-                for k in range(W1.shape[1]):
-                    W1[i, k] = c * W1[i, k] - dWs[0][i, k]
-        else:
-            for i in range(W1.shape[0]):
-                for k in range(W1.shape[1]):
-                    W1[i, k] = -W1[i, k]
+    if state is not None:
+        state.finish(Ws[0], X, dWs[0])
     return step

@@ -155,17 +155,17 @@ def num_threads(n):
 def warmup(dtype="float64"):
     """Compile every kernel a fit uses for `dtype` (each compiles at its first launch)."""
     from ..warmup import cases
-    saved = config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
+    saved = config.CUDA_FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
     # the one-launch loop of small networks; the layer kernels, with both kinds of products
     regimes = ((1 << 62, saved[1]), (0, 0), (0, float("inf")))
     try:
-        for config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM in regimes:
+        for config.CUDA_FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM in regimes:
             for theta, states, X, Y, spec, opt in cases(dtype, ("sigmoid", "softmax")):
                 train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1,
                              0)
                 network_output(theta, np.ascontiguousarray(X.T), spec)
     finally:
-        config.FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM = saved
+        config.CUDA_FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM = saved
 
 
 # ---------------------------------------------------------------------- ops
@@ -656,11 +656,12 @@ class DeviceTrainer(DeviceNetwork):
     def run(self, perms, lrs):
         """Train len(lrs) epochs; one device-to-host copy, of the losses, at the end.
 
-        A small network (every kernel of a step below ``config.FUSED_MAX_WORK``, as on the
-        CPU) with its data set on the device trains in one launch of `train_small` per
-        call; other networks run the layer kernels step by step.
+        A small network (every kernel of a step below ``config.CUDA_FUSED_MAX_WORK``) with
+        its data set on the device trains in one launch of `train_small` per call; other
+        networks run the layer kernels step by step.
         """
-        if self.resident and self.spec.largest_kernel(self.batch_size) < config.FUSED_MAX_WORK:
+        small = self.spec.largest_kernel(self.batch_size) < config.CUDA_FUSED_MAX_WORK
+        if self.resident and small:
             return self._run_fused(perms, lrs)
         n = len(lrs)
         static = self.batch_size >= self.m and bool(np.all(perms == np.arange(self.m)))
