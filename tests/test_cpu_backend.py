@@ -347,13 +347,38 @@ def test_warmup_compiles_in_a_second_process_where_that_can_help(monkeypatch):
     import multiprocessing
     from types import SimpleNamespace
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert cpu._compile_elsewhere("float64") is None
+    assert cpu._compile_elsewhere("c._warm('float64', True)") is None
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
-    assert cpu._compile_elsewhere("float64") is None  # a Dask worker shares the node's cores
+    assert cpu._compile_elsewhere("c._warm('float64', True)") is None  # a Dask worker's cores
     monkeypatch.undo()
-    helper = cpu._compile_elsewhere("float32")  # a plain interpreter that finds this package
+    helper = cpu._compile_elsewhere("c._warm('float32', True)")  # finds this package
     assert helper is not None and helper.wait(timeout=600) == 0
+
+
+def test_first_fused_fit_compiles_its_backward_pass_in_a_second_process():
+    """With an empty cache, the first fused fit's helper process caches the backward pass
+    and the optimizer step, which the fit then loads instead of compiling; with those in
+    the cache, a later process starts no helper."""
+    code = ("import numpy as np, nn, kernels.cpu as c\n"
+            "from kernels.cpu import small, updates\n"
+            "from kernels.spec import NetSpec\n"
+            "X, y, kw = nn.workloads.workload('W1')\n"
+            "c._split_fused_compile(np.zeros(3), NetSpec((2, 1), 'relu', 'sigmoid'))\n"
+            "helper = c._FUSED_HELPERS[np.dtype('float64')]\n"
+            "if helper is not None:\n"
+            "    assert helper.wait(timeout=600) == 0\n"
+            "nn.DeepNeuralNetwork(backend='numba', **dict(kw, epochs=2)).fit(X, y)\n"
+            "for d in (small.backward, updates.optimizer_step_serial):\n"
+            "    assert not d.stats.cache_misses, d  # loaded, or linked in the cached loop\n"
+            "    assert d.stats.cache_hits or helper is None, d\n"
+            "print('helper' if helper is not None else 'none')")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               env=env) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-3000:] + runs[1].stderr
+    assert [r.stdout.split()[-1] for r in runs] == ["helper", "none"]
 
 
 #: Compiled specializations behind a first fit and predict of W1 (float64, through the

@@ -410,8 +410,10 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
 def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sample_weight=None):
     """A trainer whose work buffers are allocated once, here, for the whole fit."""
     from ..trainer import HostTrainer
-    ws = Workspace(spec.sizes, int(batch_size), theta.dtype, spec.n_params)
     Yw = _with_weight_row(Y, sample_weight, samples_first=True)
+    if spec.largest_kernel(batch_size) < config.FUSED_MAX_WORK:
+        _split_fused_compile(theta, spec)
+    ws = Workspace(spec.sizes, int(batch_size), theta.dtype, spec.n_params)
     return HostTrainer(_train_epochs, theta, states, X, Yw, spec, opt, batch_size, seed, step,
                        ws=ws)
 
@@ -426,7 +428,7 @@ def warmup(dtype="float64"):
     With two cores or more, a second Python process compiles the fused code into Numba's
     cache while this one compiles the layer kernels, and this one then loads it from there.
     """
-    helper = _compile_elsewhere(dtype)
+    helper = _compile_elsewhere(f"c._warm({np.dtype(dtype).name!r}, True)")
     try:
         _warm(dtype, fused=False)
     except BaseException:
@@ -453,11 +455,12 @@ def _warm(dtype, fused):
         config.FUSED_MAX_WORK = saved
 
 
-def _compile_elsewhere(dtype):
-    """A fresh Python process running the fused code's warm-up, or None where that cannot
-    help: one core, or a daemon process (a Dask worker, whose node's cores its sibling
-    workers share). It is a plain interpreter, not a multiprocessing child, which would
-    import the caller's main script again."""
+def _compile_elsewhere(code):
+    """A fresh Python process running `code` after ``import kernels.cpu as c``, with this
+    process's environment (and so Numba's cache directory), or None where a second process
+    cannot help: one core, or a daemon process (a Dask worker, whose node's cores its
+    sibling workers share). It is a plain interpreter, not a multiprocessing child, which
+    would import the caller's main script again."""
     import multiprocessing
     import os
     import subprocess
@@ -467,6 +470,50 @@ def _compile_elsewhere(dtype):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    code = f"import kernels.cpu as c; c._warm({np.dtype(dtype).name!r}, True)"
-    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-c", "import kernels.cpu as c; " + code],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+#: dtype -> the helper process of this process's first fused fit in it (None: none ran).
+_FUSED_HELPERS = {}
+
+
+def _split_fused_compile(theta, spec):
+    """Before the first fit through the fused loop for theta's dtype in this process, when
+    Numba's cache lacks the fused backward pass: compile the fused code on two cores.
+
+    A second process (`_compile_elsewhere`) compiles the backward pass and the optimizer
+    step into the cache (`_compile_fused_parts`) while this one compiles the forward pass
+    and, in the training loop, the mini-batch gathers; the loop then loads the helper's
+    parts from the cache as it links them. Where the helper is late, this process compiles
+    them too, as it would without one.
+    """
+    if theta.dtype in _FUSED_HELPERS:
+        return
+    _FUSED_HELPERS[theta.dtype] = None
+    stack, net = _stacked_buffers(spec.sizes, 1, theta.dtype), _net(spec)
+    try:
+        sig = tuple(numba.typeof(a) for a in (theta, theta, stack, net, False, 1))
+        cached = _backward._cache.load_overload(sig, _backward.targetctx) is not None
+    except Exception:  # noqa: BLE001 (Numba's cache API changed: assume it is cached)
+        cached = True
+    if cached:
+        return
+    helper = _FUSED_HELPERS[theta.dtype] = _compile_elsewhere(
+        f"c._compile_fused_parts({theta.dtype.name!r})")
+    if helper is not None:
+        Yb = np.empty((2, 1), theta.dtype)
+        _FUSED[int(net[4])][0].compile(tuple(numba.typeof(a) for a in (
+            theta, Yb, stack, net, np.uint64(0), 1, False, 1)))
+
+
+def _compile_fused_parts(dtype):
+    """Compile what the fused training loop calls after its forward pass, with the types of
+    a fit in `dtype`: the backward pass, then the serial optimizer step (a gradient-descent
+    step compiles the code of every optimizer)."""
+    from ..warmup import cases
+    theta, _, _, _, spec, _ = next(cases(dtype, ("sigmoid",)))
+    stack, _ = _fused_buffers(spec, 4, theta.dtype)
+    _backward(theta, np.empty_like(theta), stack, _net(spec), False, 4)
+    hp = np.zeros(8, theta.dtype)
+    U.optimizer_step_serial(theta, np.zeros_like(theta), theta[:0], theta[:0], U.GD, hp)

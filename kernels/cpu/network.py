@@ -25,8 +25,8 @@ import numpy as np
 
 from .. import config
 from ._jit import jit
-from .layers import (IDENTITY, backward_epilogues, forward_epilogues, gradient_epilogues,
-                     n_blocks, output_cost_serial)
+from .layers import (BLOCK, IDENTITY, backward_epilogues, forward_epilogues, gradient_epilogues,
+                     output_cost_serial)
 from .updates import (ADAM, gather_rows_serial, optimizer_step_parallel, optimizer_step_serial,
                       sum_of_squares_serial)
 
@@ -41,7 +41,7 @@ class Workspace:
         self.A = np.empty(hidden_and_out, dtype)
         self.dZ = np.empty(hidden_and_out, dtype)
         self.D = np.ones(hidden_and_out, np.uint8)
-        self.partial = np.zeros(max(64, n_blocks(self.capacity)), np.float64)
+        self.partial = np.zeros(max(64, -(-self.capacity // BLOCK)), np.float64)
         self._X0 = None
         self._x0_size = self.capacity * int(sizes[0])
         self.Y = np.empty((sizes[-1] + 1) * self.capacity, dtype)  # targets and weights
@@ -144,7 +144,7 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares=None):
     Zs, As, _, dZs = views
     out, l2 = net[4], net[6]
     mb = Y.shape[1]
-    nb = n_blocks(mb)
+    nb = -(-mb // BLOCK)
     output_cost_serial(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
     cost = sum(partial[:nb].tolist()) / mb
     if l2 != 0.0:
