@@ -489,13 +489,18 @@ def _split_fused_compile(theta, spec):
     them too, as it would without one.
     """
     if theta.dtype in _FUSED_HELPERS:
+        helper = _FUSED_HELPERS[theta.dtype]
+        if helper is not None and helper.poll() is not None:  # reaped once it has exited
+            _FUSED_HELPERS[theta.dtype] = None
         return
     _FUSED_HELPERS[theta.dtype] = None
     stack, net = _stacked_buffers(spec.sizes, 1, theta.dtype), _net(spec)
-    try:
+    try:  # looks the signature up in the cache's index without loading the code
         sig = tuple(numba.typeof(a) for a in (theta, theta, stack, net, False, 1))
-        cached = _backward._cache.load_overload(sig, _backward.targetctx) is not None
-    except Exception:  # noqa: BLE001 (Numba's cache API changed: assume it is cached)
+        cache = _backward._cache
+        key = cache._index_key(sig, _backward.targetctx.codegen())
+        cached = key in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 (Numba's cache internals changed: assume it is cached)
         cached = True
     if cached:
         return

@@ -1,20 +1,16 @@
 """The training loop of small networks, fused into one compiled function.
 
 A network trains here when every kernel of its training step has less work than
-``config.FUSED_MAX_WORK``. Such a step is a few thousand multiply-adds, and through the
-layer kernels of ``network.py`` it costs mostly what surrounds them: each call between
-compiled functions passes a dozen array structures and touches their reference counts, and
-each reshaped view calls into Numba's runtime. Here the activations live in 3-D buffers,
-layer l of Z, A, D and dZ being slab l of (L + 1, n_max, capacity) arrays (slab 0 of A
-holds the mini-batch), and the parameters are indexed in the flat vector at their
-`NetSpec` offsets, so a step builds no views; the forward and backward passes are
-compiled once and called once a step. Each layer's product, bias, activation, dropout and derivative are loops over
-contiguous rows of the mini-batch, which LLVM vectorizes, and so is the output pass, with
-the exp and log1p of ``elementary.py``. The arithmetic follows the layer kernels of
-``layers.py`` operation for operation.
-
-Measured on W1 (2-5-2-1, batch 64, adam, float64) on 2 cores: a step takes 1.7 us here and
-6 us through the layer kernels.
+``config.FUSED_MAX_WORK``. Such a step is a few thousand multiply-adds, and the layer loop
+of ``network.py`` calls a dozen kernels and BLAS products a step from Python, each call
+costing more than its arithmetic. Here the activations live in 3-D buffers, layer l of Z,
+A, D and dZ being slab l of (L + 1, n_max, capacity) arrays (slab 0 of A holds the
+mini-batch), and the parameters are indexed in the flat vector at their `NetSpec`
+offsets, so a step builds no views; the forward and backward passes are compiled once and
+called once a step. Each layer's product, bias, activation, dropout and derivative are
+loops over contiguous rows of the mini-batch, which LLVM vectorizes, and so is the output
+pass, with the exp and log1p of ``elementary.py``. The arithmetic follows the layer kernels
+of ``layers.py`` operation for operation.
 
 The same forward and backward passes serve such networks' predictions, costs and
 gradients: `kernels.cpu` calls them from Python, a chunk of columns at a time, so that a
