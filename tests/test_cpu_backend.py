@@ -356,29 +356,57 @@ def test_warmup_compiles_in_a_second_process_where_that_can_help(monkeypatch):
     assert helper is not None and helper.wait(timeout=600) == 0
 
 
-def test_first_fused_fit_compiles_its_backward_pass_in_a_second_process():
-    """With an empty cache, the first fused fit's helper process caches the backward pass
-    and the optimizer step, which the fit then loads instead of compiling; with those in
-    the cache, a later process starts no helper."""
+def test_first_fused_fit_steps_from_python_while_a_second_process_compiles_the_loop():
+    """With an empty cache, a first fused fit steps from Python while a helper process
+    compiles the training loop into the cache; once the helper has exited, the next fit
+    loads the loop from there, and a later process loads it with no helper."""
     code = ("import numpy as np, nn, kernels.cpu as c\n"
-            "from kernels.cpu import small, updates\n"
-            "from kernels.spec import NetSpec\n"
+            "from kernels.cpu import small\n"
             "X, y, kw = nn.workloads.workload('W1')\n"
-            "c._split_fused_compile(np.zeros(3), NetSpec((2, 1), 'relu', 'sigmoid'))\n"
-            "helper = c._FUSED_HELPERS[np.dtype('float64')]\n"
-            "if helper is not None:\n"
-            "    assert helper.wait(timeout=600) == 0\n"
-            "nn.DeepNeuralNetwork(backend='numba', **dict(kw, epochs=2)).fit(X, y)\n"
-            "for d in (small.backward, updates.optimizer_step_serial):\n"
-            "    assert not d.stats.cache_misses, d  # loaded, or linked in the cached loop\n"
-            "    assert d.stats.cache_hits or helper is None, d\n"
-            "print('helper' if helper is not None else 'none')")
+            "loop = small.FUSED[c.K.SIGMOID][1]\n"
+            "fit = lambda: nn.DeepNeuralNetwork(backend='numba', **dict(kw, epochs=2)).fit(X, y)\n"
+            "first = fit().params_[0][0]\n"
+            "helpers = [h for h in c._LOOP_HELPERS.values() if h is not None]\n"
+            "loop_in_first_fit = len(loop.signatures)\n"
+            "for h in helpers:\n"
+            "    assert h.wait(timeout=600) == 0\n"
+            "assert np.array_equal(fit().params_[0][0], first)\n"
+            "assert loop.signatures and not loop.stats.cache_misses, loop.stats\n"
+            "print(len(helpers), loop_in_first_fit)")
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                env=env) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-3000:] + runs[1].stderr
-    assert [r.stdout.split()[-1] for r in runs] == ["helper", "none"]
+    assert [r.stdout.split()[-2:] for r in runs] == [["1", "0"], ["0", "1"]]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_python_steps_equal_the_compiled_fused_loop(dtype):
+    """`small.train_steps` runs the compiled loop's steps from Python: same parameters bit
+    for bit, with dropout, L2, adam, shuffled mini-batches and a short last one."""
+    from kernels.cpu import small
+    rng = np.random.default_rng(5)
+    spec = NetSpec((3, 6, 4, 1), "tanh", "sigmoid", keep_probs=(1.0, 0.7, 0.9, 1.0), l2=0.3)
+    X = rng.normal(size=(45, 3)).astype(dtype)
+    Y = with_weight_row((rng.random((45, 1)) > 0.5).astype(dtype), samples_first=True)
+    perms = np.stack([rng.permutation(45) for _ in range(3)])
+    theta0 = (rng.normal(size=spec.n_params) * 0.5).astype(dtype)
+    out = []
+    for run in ("loop", "steps"):
+        theta, v, s = theta0.copy(), np.zeros_like(theta0), np.zeros_like(theta0)
+        ws = cpu.Workspace(spec.sizes, 16, theta.dtype, spec.n_params)
+        stack, Yb = ws.stacked(spec.sizes)
+        losses = np.zeros(3)
+        args = (theta, v, s, X, Y, perms, np.array([0.05, 0.04, 0.03]), cpu._net(spec),
+                cpu._opt_tuple(OptSpec("adam")), 16, np.uint64(9), 0, stack, Yb, ws.grad,
+                ws.hp, losses, False, False)
+        forward_cost, loop = small.FUSED[cpu.K.SIGMOID]
+        steps = loop(*args) if run == "loop" else small.train_steps(*args, forward_cost)
+        out.append((theta, losses, steps))
+    (a, la, sa), (b, lb, sb) = out
+    assert sa == sb == 9 and np.array_equal(a, b)
+    np.testing.assert_allclose(la, lb, rtol=1e-12)
 
 
 #: Compiled specializations behind a first fit and predict of W1 (float64, through the

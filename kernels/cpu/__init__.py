@@ -21,6 +21,7 @@ from .network import stacked_buffers as _stacked_buffers
 from .network import train_loop as _train_loop
 from .small import FUSED as _FUSED
 from .small import backward as _backward
+from .small import train_steps as _train_steps
 from .threads import choose_layer as _choose_layer
 from .threads import num_threads  # noqa: F401  (the backend contract's thread context)
 from .threads import serialized as _serialized
@@ -395,9 +396,13 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     seed, step, have_A0 = np.uint64(seed), int(step), static and ws.batch_ready == layout
     if fused:
         stack, Yb = ws.stacked(spec.sizes)
-        train_loop_small = _FUSED[int(net[4])][1]
-        train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed,
-                         step, stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
+        forward_cost, train_loop_small = _FUSED[int(net[4])]
+        args = (theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
+                stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
+        if _loop_compiled_here(train_loop_small, args, spec.output):
+            train_loop_small(*args)
+        else:
+            _train_steps(*args, forward_cost)
     else:
         gram = _gram_buffers(ws, spec, m, theta.dtype) if use_gram else None
         _train_loop(theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
@@ -410,10 +415,8 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
 def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sample_weight=None):
     """A trainer whose work buffers are allocated once, here, for the whole fit."""
     from ..trainer import HostTrainer
-    Yw = _with_weight_row(Y, sample_weight, samples_first=True)
-    if spec.largest_kernel(batch_size) < config.FUSED_MAX_WORK:
-        _split_fused_compile(theta, spec)
     ws = Workspace(spec.sizes, int(batch_size), theta.dtype, spec.n_params)
+    Yw = _with_weight_row(Y, sample_weight, samples_first=True)
     return HostTrainer(_train_epochs, theta, states, X, Yw, spec, opt, batch_size, seed, step,
                        ws=ws)
 
@@ -444,7 +447,7 @@ def warmup(dtype="float64"):
 def _warm(dtype, fused):
     """Run every warm-up case through the fused code or through the layer kernels."""
     from ..warmup import cases
-    saved = config.FUSED_MAX_WORK
+    saved, _LOOP_HERE[0] = config.FUSED_MAX_WORK, True
     config.FUSED_MAX_WORK = 1 << 62 if fused else 0
     try:
         for theta, states, X, Y, spec, opt in cases(dtype):
@@ -452,7 +455,7 @@ def _warm(dtype, fused):
             network_output(theta, np.ascontiguousarray(X.T), spec)
             network_cost(theta, np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T), spec)
     finally:
-        config.FUSED_MAX_WORK = saved
+        config.FUSED_MAX_WORK, _LOOP_HERE[0] = saved, False
 
 
 def _compile_elsewhere(code):
@@ -474,51 +477,67 @@ def _compile_elsewhere(code):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-#: dtype -> the helper process of this process's first fused fit in it (None: none ran).
-_FUSED_HELPERS = {}
+#: (fused training loop, its argument types) -> the process compiling it into Numba's cache,
+#: or None once the loop runs here.
+_LOOP_HELPERS = {}
+#: Set while `_warm` runs: every fused fit then compiles (or loads) its loop here.
+_LOOP_HERE = [False]
 
 
-def _split_fused_compile(theta, spec):
-    """Before the first fit through the fused loop for theta's dtype in this process, when
-    Numba's cache lacks the fused backward pass: compile the fused code on two cores.
+def _loop_compiled_here(loop, args, output):
+    """Whether a fused fit runs the compiled training loop `loop` (a `small.FUSED` copy)
+    on `args`, compiling or loading it in this process, or steps from Python
+    (`small.train_steps`) while a second process compiles it.
 
-    A second process (`_compile_elsewhere`) compiles the backward pass and the optimizer
-    step into the cache (`_compile_fused_parts`) while this one compiles the forward pass
-    and, in the training loop, the mini-batch gathers; the loop then loads the helper's
-    parts from the cache as it links them. Where the helper is late, this process compiles
-    them too, as it would without one.
+    A machine's first fused fit would wait several seconds for Numba to compile the loop,
+    which links the forward and backward passes and takes about as long as both. When the
+    loop is neither compiled here nor in Numba's cache, a second Python process
+    (`_compile_elsewhere`) compiles the backward pass, the optimizer step and then the
+    loop into the cache (`_compile_fused_parts`), while this one compiles the forward pass
+    and steps from Python with the same compiled passes. Once that process has exited,
+    later calls load the loop from the cache, or compile it here if it did not get there.
+    With one core, in a daemon process, or during `nn.warmup`, the loop compiles here.
     """
-    if theta.dtype in _FUSED_HELPERS:
-        helper = _FUSED_HELPERS[theta.dtype]
-        if helper is not None and helper.poll() is not None:  # reaped once it has exited
-            _FUSED_HELPERS[theta.dtype] = None
-        return
-    _FUSED_HELPERS[theta.dtype] = None
-    stack, net = _stacked_buffers(spec.sizes, 1, theta.dtype), _net(spec)
-    try:  # looks the signature up in the cache's index without loading the code
-        sig = tuple(numba.typeof(a) for a in (theta, theta, stack, net, False, 1))
-        cache = _backward._cache
-        key = cache._index_key(sig, _backward.targetctx.codegen())
-        cached = key in cache._cache_file._load_index()
-    except Exception:  # noqa: BLE001 (Numba's cache internals changed: assume it is cached)
-        cached = True
-    if cached:
-        return
-    helper = _FUSED_HELPERS[theta.dtype] = _compile_elsewhere(
-        f"c._compile_fused_parts({theta.dtype.name!r})")
-    if helper is not None:
-        Yb = np.empty((2, 1), theta.dtype)
-        _FUSED[int(net[4])][0].compile(tuple(numba.typeof(a) for a in (
-            theta, Yb, stack, net, np.uint64(0), 1, False, 1)))
+    try:
+        key = (loop, tuple(numba.typeof(a) for a in args))
+    except Exception:  # noqa: BLE001 (an argument Numba cannot type: let the call say so)
+        return True
+    if key in _LOOP_HELPERS:
+        helper = _LOOP_HELPERS[key]
+        if helper is None or helper.poll() is not None:  # exited (and reaped)
+            _LOOP_HELPERS[key] = None
+            return True
+        return False
+    _LOOP_HELPERS[key] = None
+    if _LOOP_HERE[0] or key[1] in loop.overloads or _in_cache(loop, key[1]):
+        return True
+    dtype = args[0].dtype.name
+    _LOOP_HELPERS[key] = _compile_elsewhere(f"c._compile_fused_parts({dtype!r}, {output!r})")
+    return _LOOP_HELPERS[key] is None
 
 
-def _compile_fused_parts(dtype):
-    """Compile what the fused training loop calls after its forward pass, with the types of
-    a fit in `dtype`: the backward pass, then the serial optimizer step (a gradient-descent
-    step compiles the code of every optimizer)."""
+def _in_cache(dispatcher, sig):
+    """Whether Numba's cache holds `dispatcher` compiled for the argument types `sig`: a
+    look at the cache's index, which loads no code."""
+    try:
+        cache = dispatcher._cache
+        key = cache._index_key(sig, dispatcher.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 (Numba's cache internals changed: take it as cached)
+        return True
+
+
+def _compile_fused_parts(dtype, output):
+    """Compile into Numba's cache what a fused fit in `dtype` with output activation
+    `output` calls after its forward pass, the backward pass and the serial optimizer step
+    (a gradient-descent step compiles every optimizer's code), and then its training loop,
+    through the warm-up's case for that output: its argument types are those of real fits
+    (`tests/test_cpu_backend.py` checks that the warm-up covers them)."""
     from ..warmup import cases
-    theta, _, _, _, spec, _ = next(cases(dtype, ("sigmoid",)))
+    theta, states, X, Y, spec, opt = next(cases(dtype, (output,)))
     stack, _ = _fused_buffers(spec, 4, theta.dtype)
     _backward(theta, np.empty_like(theta), stack, _net(spec), False, 4)
     hp = np.zeros(8, theta.dtype)
     U.optimizer_step_serial(theta, np.zeros_like(theta), theta[:0], theta[:0], U.GD, hp)
+    _LOOP_HERE[0] = True
+    train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)

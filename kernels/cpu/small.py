@@ -198,6 +198,38 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
     return step
 
 
+def train_steps(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, stack, Yb, grad,
+                hp, losses, static_batch, have_A0, forward_cost):
+    """`train_loop_small` run from Python, for a process whose compiled loop is still being
+    compiled elsewhere: the same compiled forward pass (`forward_cost`, the fit's copy from
+    `FUSED`), backward pass and optimizer step, called once a step, in the same order and
+    on the same buffers, so the parameters come out bit for bit the same. A step costs a
+    few microseconds more in calls from Python."""
+    sizes, keeps = net[0], net[2]
+    m, n0 = X.shape[0], int(sizes[0])
+    dropout = bool(np.any(keeps < 1.0))
+    A0 = stack[0][0]
+    for e in range(len(lrs)):
+        losses[e] = 0.0
+        lr = lrs[e]
+        for start in range(0, m, batch):
+            mb = min(batch, m - start)
+            step += 1
+            if not static_batch or (e == 0 and start == 0 and not have_A0):
+                idx = perms[e, start:start + mb]
+                A0[:n0, :mb] = X[idx].T
+                Yb[:, :mb] = Y[idx].T
+            cost = forward_cost(theta, Yb, stack, net, seed, step, dropout, mb)
+            finite = backward(theta, grad, stack, net, dropout, mb)
+            if not (math.isfinite(cost) and finite):
+                losses[e:] = np.nan
+                return step
+            losses[e] += cost * mb / m
+            set_hyperparameters.py_func(hp, opt, lr, step)
+            optimizer_step_serial(theta, grad, v, s, opt[0], hp)
+    return step
+
+
 #: The forward pass and the training loop compiled once for each output activation, each
 #: copy with its output's branch alone (``OUTPUT`` is that copy's constant): output code ->
 #: (forward_cost, train_loop_small). A first fit compiles one pair.
