@@ -36,17 +36,30 @@ def train_command(backend):
             f"    main(['train', '--backend', {backend!r}, '--out', tempfile.mkdtemp()])\n")
 
 
+#: The end of a timed process: a first fit on an empty cache may have started processes that
+#: compile its training loop into the cache (``config.COMPILE_HELPERS``). They outlive it,
+#: and would take a core from the benchmarks after it: stop them, once the time is taken.
+_STOP_HELPERS = ("import sys\n"
+                 "for helper in filter(None, getattr(sys.modules.get('kernels.cpu'),\n"
+                 "                                   '_LOOP_HELPERS', {}).values()):\n"
+                 "    helper.kill()\n")
+
+
 def _with_cache(cache, code):
     return f"import os\nos.environ['NUMBA_CACHE_DIR'] = {cache!r}\n" + code
 
 
 def _cold(code):
-    return "import os, tempfile\nos.environ['NUMBA_CACHE_DIR'] = tempfile.mkdtemp()\n" + code
+    return ("import os, tempfile\nos.environ['NUMBA_CACHE_DIR'] = tempfile.mkdtemp()\n" + code
+            + _STOP_HELPERS)
 
 
 def _fill(cache, codes):
+    """Fill `cache` for the warm runs: every code's compiled kernels, the training loops
+    that helper processes compile included."""
     for code in codes:
-        subprocess.run([sys.executable, "-c", _with_cache(cache, code)], check=True)
+        subprocess.run([sys.executable, "-c", _with_cache(cache, code)
+                        + "import kernels.cpu\nkernels.cpu._wait_for_compiles()\n"], check=True)
 
 
 class ImportToFirstFit:

@@ -1,6 +1,7 @@
 """End-to-end benchmarks: one fit of the standard workloads W1 to W3 (see common.WORKLOADS).
 
-`setup` fits once, so compilation (and the cache load) stays out of the timings.
+`setup` fits until the fits are warm (`common.fit_warm`), so compilation (and the cache
+load) stays out of the timings.
 ``track_speedup`` times the numpy backend and this backend side by side and returns the
 ratio; ``peakmem_fit`` is the process's peak memory over a fit. W3's
 ``track_fraction_of_blas_floor`` divides the time of the fit's matrix products alone,
@@ -9,7 +10,8 @@ through NumPy's matmul in the same run, by the fit's time.
 import time
 
 import nn
-from benchmarks.common import BACKENDS, backend_or_skip, blas_floor, estimator, median_time
+from benchmarks.common import (BACKENDS, backend_or_skip, blas_floor, estimator, fit_warm,
+                               median_time)
 from kernels import config
 from nn.workloads import classification_data
 
@@ -22,7 +24,7 @@ class _Workload:
     def setup(self, backend):
         backend_or_skip(backend)
         self.model, self.X, self.y = estimator(self.name, backend)
-        self.model.fit(self.X, self.y)
+        fit_warm(self.model, self.X, self.y)
 
     def time_fit(self, backend):
         self.model.fit(self.X, self.y)
@@ -83,7 +85,7 @@ class NumbaTrainingLoops:
             self.model = nn.DeepNeuralNetwork(hidden_layer_sizes=tuple(sizes[1:-1]),
                                               batch_size=64, epochs=5, optimizer="adam",
                                               backend="numba", random_state=0)
-        self.model.fit(self.X, self.y)
+        fit_warm(self.model, self.X, self.y)
 
     def teardown(self, network, loop):
         config.FUSED_MAX_WORK = self.saved

@@ -27,6 +27,18 @@ def estimator(name, backend, size=None):
     return nn.DeepNeuralNetwork(backend=backend, **params), X, y
 
 
+def fit_warm(model, X, y):
+    """Fit `model` until its fits are warm: once, and on the numba backend once more after
+    the processes that compile a first fit's training loop in the background (on a cold
+    cache) have exited, so that the fit has loaded the compiled loop."""
+    model.fit(X, y)
+    if model.backend == "numba":
+        import kernels.cpu
+        if kernels.cpu._wait_for_compiles():
+            model.fit(X, y)
+    return model
+
+
 def cuda_available():
     """Whether a real GPU (not the simulator) is there for backend="cuda"."""
     return "cuda" in workloads.available_backends()

@@ -29,6 +29,12 @@ FUSED_MAX_WORK
     step from Python. Below it those calls cost more than the fused loop's own products;
     above it BLAS's products win (measured side by side on 2 cores; figures in the
     README). Tests set it to 0 to run the layer loop on small networks.
+COMPILE_HELPERS
+    Whether a first fused fit on an empty cache may start a second Python process that
+    compiles its training loop into Numba's cache on an idle core, while the fit steps
+    from Python (``kernels.cpu._loop_compiled_here``). Turn it off where every core is
+    already busy, as under ``pytest -n auto``: there the helper takes time from the other
+    workers instead of from an idle core. ``NN_COMPILE_HELPERS=0`` turns it off.
 CUDA_FUSED_MAX_WORK
     The same threshold on the GPU, between the one-block loop of small networks
     (``train_small``) and the layer kernels.
@@ -69,6 +75,7 @@ ERROR_MODEL = "numpy"
 PARALLEL_MIN_WORK = int(os.environ.get("NN_PARALLEL_MIN_WORK", 1 << 21))
 BLAS_MIN_WORK = int(os.environ.get("NN_BLAS_MIN_WORK", 1 << 15))
 FUSED_MAX_WORK = int(os.environ.get("NN_FUSED_MAX_WORK", 1 << 18))
+COMPILE_HELPERS = os.environ.get("NN_COMPILE_HELPERS", "1") != "0"
 CUDA_FUSED_MAX_WORK = int(os.environ.get("NN_CUDA_FUSED_MAX_WORK", 1 << 15))
 COLUMN_BLOCK = 64
 THREADS_PER_BLOCK = int(os.environ.get("NN_THREADS_PER_BLOCK", 128))

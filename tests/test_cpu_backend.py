@@ -346,12 +346,16 @@ def test_warmup_compiles_everything_later_fits_use():
 def test_warmup_compiles_in_a_second_process_where_that_can_help(monkeypatch):
     import multiprocessing
     from types import SimpleNamespace
+    monkeypatch.setattr(config, "COMPILE_HELPERS", True)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert cpu._compile_elsewhere("c._warm('float64', True)") is None
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
     assert cpu._compile_elsewhere("c._warm('float64', True)") is None  # a Dask worker's cores
     monkeypatch.undo()
+    monkeypatch.setattr(config, "COMPILE_HELPERS", False)
+    assert cpu._compile_elsewhere("c._warm('float64', True)") is None
+    monkeypatch.setattr(config, "COMPILE_HELPERS", True)
     helper = cpu._compile_elsewhere("c._warm('float32', True)")  # finds this package
     assert helper is not None and helper.wait(timeout=600) == 0
 
@@ -368,13 +372,13 @@ def test_first_fused_fit_steps_from_python_while_a_second_process_compiles_the_l
             "first = fit().params_[0][0]\n"
             "helpers = [h for h in c._LOOP_HELPERS.values() if h is not None]\n"
             "loop_in_first_fit = len(loop.signatures)\n"
-            "for h in helpers:\n"
-            "    assert h.wait(timeout=600) == 0\n"
+            "assert c._wait_for_compiles(600) == len(helpers)\n"
+            "assert all(h.returncode == 0 for h in helpers)\n"
             "assert np.array_equal(fit().params_[0][0], first)\n"
             "assert loop.signatures and not loop.stats.cache_misses, loop.stats\n"
             "print(len(helpers), loop_in_first_fit)")
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, NN_COMPILE_HELPERS="1")
         runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                env=env) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-3000:] + runs[1].stderr
@@ -435,10 +439,13 @@ def test_first_fit_compiles_few_specializations_and_no_literal_ones():
             "       if any(isinstance(t, (types.Literal, types.Omitted)) for t in s)]\n"
             "assert not bad, bad\n"
             "assert not layers.forward_epilogues.signatures, 'layer loop'\n"
-            "print(len(sigs))")
-    with tempfile.TemporaryDirectory() as cache:
+            "print(len(sigs))\n"
+            "import kernels.cpu as c\n"
+            "for helper in filter(None, c._LOOP_HELPERS.values()):\n"
+            "    helper.kill()  # before its cache folder goes\n")
+    with tempfile.TemporaryDirectory() as cache:  # a user's first fit: helpers on
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=dict(os.environ, NUMBA_CACHE_DIR=cache))
+                             env=dict(os.environ, NUMBA_CACHE_DIR=cache, NN_COMPILE_HELPERS="1"))
     assert out.returncode == 0, out.stderr[-3000:]
     assert 0 < int(out.stdout) <= FIRST_FIT_SPECIALIZATIONS
 

@@ -461,14 +461,15 @@ def _warm(dtype, fused):
 def _compile_elsewhere(code):
     """A fresh Python process running `code` after ``import kernels.cpu as c``, with this
     process's environment (and so Numba's cache directory), or None where a second process
-    cannot help: one core, or a daemon process (a Dask worker, whose node's cores its
-    sibling workers share). It is a plain interpreter, not a multiprocessing child, which
+    cannot help: one core, a daemon process (a Dask worker, whose node's cores its
+    sibling workers share), or ``config.COMPILE_HELPERS`` off. It is a plain interpreter, not a multiprocessing child, which
     would import the caller's main script again."""
     import multiprocessing
     import os
     import subprocess
     import sys
-    if (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
+    if ((os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon
+            or not config.COMPILE_HELPERS):
         return None
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
@@ -514,6 +515,22 @@ def _loop_compiled_here(loop, args, output):
     dtype = args[0].dtype.name
     _LOOP_HELPERS[key] = _compile_elsewhere(f"c._compile_fused_parts({dtype!r}, {output!r})")
     return _LOOP_HELPERS[key] is None
+
+
+def _wait_for_compiles(timeout=None):
+    """Wait for the processes compiling fused training loops for this one (see
+    `_loop_compiled_here`) to exit, so that the next fits run the compiled loops, as a
+    benchmark's timed fits should; returns how many there were.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds to wait for each; ``subprocess.TimeoutExpired`` past it.
+    """
+    helpers = [h for h in _LOOP_HELPERS.values() if h is not None]
+    for helper in helpers:
+        helper.wait(timeout)
+    return len(helpers)
 
 
 def _in_cache(dispatcher, sig):
