@@ -61,6 +61,18 @@ def threads(request):
         yield request.param
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (10, 10), (4, 64), (3, 1000), (1000, 8), (40, 70)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_matches_reference_on_both_sides_of_the_row_sweep(dtype, shape):
+    """Stand-alone softmax walks the columns of a small Z and sweeps the rows of a larger
+    one (`cpu._ROWS_PAY` elements and up); both equal the reference, on logits far from 0."""
+    rng = np.random.default_rng(shape[0])
+    Z = (rng.normal(size=shape) * 30 + rng.normal(size=(1, shape[1])) * 500).astype(dtype)
+    np.testing.assert_allclose(cpu.activation_forward(Z, "softmax"),
+                               ref.activation_forward(Z, "softmax"), **TOL[dtype])
+    assert 10 * 10 < cpu._ROWS_PAY <= 4 * 64  # so that the shapes run both ways
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n,k,m", SHAPES)
 def test_linear_ops_match_reference(path, threads, dtype, n, k, m):

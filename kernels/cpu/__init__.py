@@ -34,9 +34,9 @@ _NO_MASK = np.ones((1, 1), np.uint8)
 _NONE = {np.dtype(t): np.empty(0, t) for t in (np.float64, np.float32)}
 #: (module, kernel name) -> its (serial, parallel) compilations, filled by `_pick`.
 _PAIRS = {}
-#: Elements from which a stand-alone softmax sweeps rows (`softmax_rows`); a smaller Z fits
-#: in L1, where walking its columns costs less than setting up the row blocks.
-_ROWS_PAY = 1 << 14
+#: Elements from which a stand-alone softmax sweeps rows (`softmax_rows`), whose exponentials
+#: vectorize; below it, setting up the row blocks costs more than walking the columns.
+_ROWS_PAY = 1 << 8
 #: Columns per call of network_output/network_cost, to bound their work buffers.
 _CHUNK = 4096
 
