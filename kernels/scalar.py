@@ -5,7 +5,7 @@ The functions are plain Python, written once. Each backend compiles its own copi
 costs more than its arithmetic), the CUDA backend compiles them as device functions. One
 ``register_jitable`` overload cannot serve both: Numba-level inlining of an overload fails
 to type on the CUDA target, and without it the CPU pays for the calls.
-Codes follow `kernels.spec`.
+The activation codes are `kernels.spec`'s table.
 """
 import math
 from types import FunctionType, SimpleNamespace
@@ -13,8 +13,8 @@ from types import FunctionType, SimpleNamespace
 import numpy as np
 
 from . import hashing
+from .spec import LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH
 
-SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
 #: The elementary functions the helpers call, each only where its name says: e**x for
 #: x <= 0, log(1 + e) for 0 <= e <= 1, tanh. `compiled` may substitute a backend's own; the
 #: CPU backend's are polynomials that LLVM vectorizes, where libm is a call per element.

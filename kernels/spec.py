@@ -6,6 +6,7 @@ C-contiguous views into ``theta``. Gradients and optimizer states share that
 layout, so one update kernel serves the whole network.
 """
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
@@ -13,10 +14,31 @@ HIDDEN_ACTIVATIONS = ("leaky_relu", "relu", "sigmoid", "tanh")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "softmax")
 OPTIMIZERS = ("adam", "gd", "momentum", "rmsprop")
 
-#: Integer codes passed to compiled kernels instead of names.
-ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3,
-                    "identity": 4, "softmax": 5}
-OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
+
+class Activation(IntEnum):
+    """The one table of activation codes, passed to compiled kernels instead of names."""
+    SIGMOID = 0
+    TANH = 1
+    RELU = 2
+    LEAKY_RELU = 3
+    IDENTITY = 4
+    SOFTMAX = 5
+
+
+class Optimizer(IntEnum):
+    """The one table of optimizer codes."""
+    GD = 0
+    MOMENTUM = 1
+    RMSPROP = 2
+    ADAM = 3
+
+
+#: The codes as plain ints, which compiled code (CPU and CUDA) reads as constants.
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = map(int, Activation)
+GD, MOMENTUM, RMSPROP, ADAM = map(int, Optimizer)
+#: Name -> code, the names being the estimators' parameter values.
+ACTIVATION_CODES = {a.name.lower(): int(a) for a in Activation}
+OPTIMIZER_CODES = {o.name.lower(): int(o) for o in Optimizer}
 
 
 def check_name(name, valid, what):

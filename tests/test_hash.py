@@ -50,3 +50,39 @@ def test_every_backend_exports_the_same_ops():
     assert len(reference) >= 25
     for name, module in modules.items():
         assert ops(module) == reference, name
+
+
+def test_one_code_table_for_every_backend():
+    """The activation and optimizer codes come from `kernels.spec`'s table alone: every
+    kernel module that names a code holds the table's value as a plain int (what compiled
+    code reads as a constant), and the name maps and name lists agree with the table."""
+    import importlib
+
+    from kernels import spec
+    assert spec.ACTIVATION_CODES == {a.name.lower(): a.value for a in spec.Activation}
+    assert spec.OPTIMIZER_CODES == {o.name.lower(): o.value for o in spec.Optimizer}
+    assert set(spec.HIDDEN_ACTIVATIONS + spec.OUTPUT_ACTIVATIONS) == set(spec.ACTIVATION_CODES)
+    assert set(spec.OPTIMIZERS) == set(spec.OPTIMIZER_CODES)
+    members = {**spec.Activation.__members__, **spec.Optimizer.__members__}
+    seen = 0
+    for path in ("kernels.scalar", "kernels.cpu", "kernels.cpu.layers", "kernels.cpu.updates",
+                 "kernels.cpu.small", "kernels.cpu.network", "kernels.cuda",
+                 "kernels.cuda.device"):
+        names = vars(importlib.import_module(path))
+        for name in members.keys() & names.keys():
+            assert type(names[name]) is int and names[name] == members[name], (path, name)
+            seen += 1
+    assert seen >= 20
+    # ... and no other module writes the table again
+    import ast
+    import pathlib
+    root = pathlib.Path(spec.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "spec.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign):
+                targets = [t for target in node.targets
+                           for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+                written = {t.id for t in targets if isinstance(t, ast.Name)} & members.keys()
+                assert not written, f"{path.relative_to(root)} defines {sorted(written)} again"

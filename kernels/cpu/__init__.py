@@ -11,7 +11,8 @@ import numba
 import numpy as np
 
 from .. import config
-from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, check_name
+from ..spec import (ACTIVATION_CODES, ADAM, GD, IDENTITY, MOMENTUM, OPTIMIZER_CODES, RMSPROP,
+                    SIGMOID, SOFTMAX, check_name)
 from ..spec import with_weight_row as _with_weight_row
 from . import layers as K
 from . import updates as U
@@ -94,7 +95,7 @@ def _row_blocks(name, work, m, rows, dtype):
 def activation_forward(Z, activation, slope=0.01):
     A = np.empty_like(Z)
     code = _code(activation)
-    if code == K.SOFTMAX and Z.size >= _ROWS_PAY:
+    if code == SOFTMAX and Z.size >= _ROWS_PAY:
         Z = np.ascontiguousarray(Z)
         softmax, scratch = _row_blocks("softmax_rows", Z.size, Z.shape[1], 2, Z.dtype)
         softmax(Z, A, scratch)
@@ -137,7 +138,7 @@ def linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True):
     if need_dA_prev:
         dA_prev = np.empty((k, m), W.dtype)
         _pick(K, "backprop", work)(
-            W, dZ, dA_prev, dA_prev, _NO_MASK, 1.0, K.IDENTITY, 0.0, blas)
+            W, dZ, dA_prev, dA_prev, _NO_MASK, 1.0, IDENTITY, 0.0, blas)
     return dW, db, dA_prev
 
 
@@ -168,15 +169,15 @@ def _cost(ZL, Y, code, weights, l2, sample_weight):
 
 
 def binary_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
-    return _cost(ZL, Y, K.SIGMOID, weights, l2, sample_weight)
+    return _cost(ZL, Y, SIGMOID, weights, l2, sample_weight)
 
 
 def categorical_cross_entropy(ZL, Y, weights=(), l2=0.0, sample_weight=None):
-    return _cost(ZL, Y, K.SOFTMAX, weights, l2, sample_weight)
+    return _cost(ZL, Y, SOFTMAX, weights, l2, sample_weight)
 
 
 def mean_squared_error(ZL, Y, weights=(), l2=0.0, sample_weight=None):
-    return _cost(ZL, Y, K.IDENTITY, weights, l2, sample_weight)
+    return _cost(ZL, Y, IDENTITY, weights, l2, sample_weight)
 
 
 def dropout_mask(seed, step, layer, shape, keep_prob, dtype=np.float64):
@@ -196,11 +197,11 @@ def dropout_backward(dA, D, keep_prob):
 
 
 def _step(theta, grad, v, s, code, lr, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, step=1):
-    if code == U.GD:  # lr alone
+    if code == GD:  # lr alone
         hp = np.empty(1, theta.dtype)
         hp[0] = lr
     else:
-        b = beta1 if code == U.ADAM else beta
+        b = beta1 if code == ADAM else beta
         hp = np.array((lr, b, 1 - b, beta2, 1 - beta2, epsilon, 1 - beta1 ** step,
                        1 - beta2 ** step), theta.dtype)
     run = _pick(U, "optimizer_step", theta.size)
@@ -214,19 +215,19 @@ def _no_state(theta):
 
 def gd_update(theta, grad, lr):
     none = _no_state(theta)
-    _step(theta, grad, none, none, U.GD, lr)
+    _step(theta, grad, none, none, GD, lr)
 
 
 def momentum_update(theta, grad, v, lr, beta):
-    _step(theta, grad, v, _no_state(theta), U.MOMENTUM, lr, beta=beta)
+    _step(theta, grad, v, _no_state(theta), MOMENTUM, lr, beta=beta)
 
 
 def rmsprop_update(theta, grad, s, lr, beta2, epsilon):
-    _step(theta, grad, _no_state(theta), s, U.RMSPROP, lr, beta2=beta2, epsilon=epsilon)
+    _step(theta, grad, _no_state(theta), s, RMSPROP, lr, beta2=beta2, epsilon=epsilon)
 
 
 def adam_update(theta, grad, v, s, lr, step, beta1, beta2, epsilon):
-    _step(theta, grad, v, s, U.ADAM, lr, beta1=beta1, beta2=beta2, epsilon=epsilon, step=step)
+    _step(theta, grad, v, s, ADAM, lr, beta1=beta1, beta2=beta2, epsilon=epsilon, step=step)
 
 
 def optimizer_update(theta, grad, states, lr, step, opt):
@@ -555,6 +556,6 @@ def _compile_fused_parts(dtype, output):
     stack, _ = _fused_buffers(spec, 4, theta.dtype)
     _backward(theta, np.empty_like(theta), stack, _net(spec), False, 4)
     hp = np.zeros(8, theta.dtype)
-    U.optimizer_step_serial(theta, np.zeros_like(theta), theta[:0], theta[:0], U.GD, hp)
+    U.optimizer_step_serial(theta, np.zeros_like(theta), theta[:0], theta[:0], GD, hp)
     _LOOP_HERE[0] = True
     train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)

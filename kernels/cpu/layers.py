@@ -17,7 +17,7 @@ import numpy as np
 from numba import prange
 
 from .. import config, hashing, scalar
-from ..scalar import IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH
+from ..spec import IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH
 from ._jit import jit, serial_and_parallel
 from .blas import gemm
 from .elementary import exp_nonpositive, log1p_unit, tanh

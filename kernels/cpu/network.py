@@ -24,10 +24,11 @@ import numba
 import numpy as np
 
 from .. import config
+from ..spec import ADAM
 from ._jit import jit
 from .layers import (BLOCK, IDENTITY, backward_epilogues, forward_epilogues, gradient_epilogues,
                      output_cost_serial)
-from .updates import (ADAM, gather_rows_serial, optimizer_step_parallel, optimizer_step_serial,
+from .updates import (gather_rows_serial, optimizer_step_parallel, optimizer_step_serial,
                       sum_of_squares_serial)
 
 

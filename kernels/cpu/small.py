@@ -23,10 +23,11 @@ import math
 import numpy as np
 
 from .. import hashing
+from ..spec import IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH
 from ._jit import clone, jit
 from .elementary import exp_nonpositive, log1p_unit
-from .layers import (IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH, layer_stream,
-                     output_column, sigmoid, sigmoid_grad, sigmoid_of, tanh, tanh_grad)
+from .layers import (layer_stream, output_column, sigmoid, sigmoid_grad, sigmoid_of, tanh,
+                     tanh_grad)
 from .network import set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 

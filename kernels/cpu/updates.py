@@ -9,11 +9,11 @@ import math
 from numba import prange
 
 from .. import config
+from ..spec import GD, MOMENTUM, RMSPROP
 from ._jit import jit, serial_and_parallel
 from .layers import row_moments
 
 BLOCK = config.COLUMN_BLOCK
-GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
 SQUARES_RUN = 1024
 
 

@@ -20,14 +20,13 @@ import warnings
 import numpy as np
 
 from .. import config
-from ..spec import ACTIVATION_CODES, OPTIMIZER_CODES, OptSpec, check_name
+from ..spec import ACTIVATION_CODES, IDENTITY, OPTIMIZER_CODES, SOFTMAX, OptSpec, check_name
 from ..spec import with_weight_row as _with_weight_row
 
 name = "cuda"
 #: Estimators leave the NaN and infinity check of the training data to the trainer, which
 #: runs it on the device after the copy (`DeviceTrainer.data_finite`) instead of a host pass.
 CHECKS_DATA_ON_DEVICE = True
-SOFTMAX, IDENTITY = ACTIVATION_CODES["softmax"], ACTIVATION_CODES["identity"]
 _CHUNK = 4096
 
 

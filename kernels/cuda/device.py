@@ -17,14 +17,13 @@ import numpy as np
 from numba import cuda, float32, float64
 
 from .. import hashing, scalar
-from ..scalar import SOFTMAX
+from ..spec import GD, MOMENTUM, RMSPROP, SOFTMAX
 
 _S = scalar.compiled(cuda.jit(device=True))
 activation_value, activation_grad = _S.activation_value, _S.activation_grad
 softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments
 layer_stream = _S.layer_stream
 
-GD, MOMENTUM, RMSPROP, ADAM = 0, 1, 2, 3
 #: Slots of the step-control array ``ctl`` (int64, on the device): the optimizer step t
 #: (which also keys the dropout streams), the current mini-batch's first position in its
 #: epoch's permutation, and that epoch's index into the call's perms, lrs and losses.
