@@ -2,6 +2,14 @@
 import numpy as np
 
 
+def all_finite(arr, chunk_bytes=1 << 22):
+    """Whether every element is finite, checked in row chunks so no data-sized mask is made."""
+    if arr.dtype.kind not in "fc":
+        return True
+    rows = max(1, chunk_bytes // max(1, arr[:1].nbytes))
+    return all(np.isfinite(arr[i:i + rows]).all() for i in range(0, len(arr), rows))
+
+
 class HostTrainer:
     """Trainer for backends whose arrays live in host memory (numpy, numba).
 
@@ -35,6 +43,11 @@ class HostTrainer:
     @property
     def steps_per_epoch(self):
         return -(-self.X.shape[0] // self.batch_size)
+
+    def check_finite(self):
+        """Whether every element of the training data X is finite (the estimators ask
+        once, before training)."""
+        return all_finite(self.X)
 
     def run(self, perms, lrs):
         """Train len(lrs) epochs; return the loss of each as a host array."""

@@ -223,9 +223,8 @@ class BaseNetwork(ParamsMixin):
         to a classifier's partial fit, fixes its labels.
         """
         backend = kernels.get_backend(self.backend)
-        # a backend that copies the data set to a device checks it there, after the copy
-        on_device = getattr(backend, "CHECKS_DATA_ON_DEVICE", False)
-        X = V.check_X(X, finite=not on_device)
+        # the trainer checks that X is finite, where it holds X (a GPU checks its copy)
+        X = V.check_X(X, finite=False)
         y = self._check_targets(y, X.shape[0])
         sw = V.check_sample_weight(sample_weight, X.shape[0])
         if (X_val is None) != (y_val is None):
@@ -256,7 +255,7 @@ class BaseNetwork(ParamsMixin):
             X, y = X[order[m_val:]], y[order[m_val:]]
             if sw is not None:
                 sw = V.check_sample_weight(sw[order[m_val:]], X.shape[0])
-            if on_device and not V.all_finite(X_val):
+            if not V.all_finite(X_val):
                 raise ValueError("X contains NaN or infinity")
         dtype = np.dtype(self.dtype)
         Y = self._encode_targets(y, dtype)
@@ -289,7 +288,7 @@ class BaseNetwork(ParamsMixin):
         w, train_spec = self._weighted(spec, sw, dtype)
         trainer = backend.make_trainer(theta, states, Xs, np.ascontiguousarray(Y.T), train_spec,
                                        opt, batch, dropout_seed, step, sample_weight=w)
-        if on_device and not (trainer.data_finite() if trainer.resident else V.all_finite(Xs)):
+        if not trainer.check_finite():
             raise ValueError("X contains NaN or infinity")
         self._spec, self._opt, self._dropout_seed = spec, opt, dropout_seed
         return trainer, shuffle_rng, X_val, y_val, batch, first_epoch, history

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 
+from kernels.trainer import all_finite
+
 from .exceptions import data_conversion, not_fitted
 
 
@@ -51,14 +53,6 @@ def check_X(X, name="X", n_features=None, finite=True, owner=None):
         raise ValueError(f"{name} has {arr.shape[1]} features, but {owner or 'the model'} is "
                          f"expecting {n_features} features as input")
     return arr
-
-
-def all_finite(arr, chunk_bytes=1 << 22):
-    """Whether every element is finite, checked in row chunks so no data-sized mask is made."""
-    if arr.dtype.kind not in "fc":
-        return True
-    rows = max(1, chunk_bytes // max(1, arr[:1].nbytes))
-    return all(np.isfinite(arr[i:i + rows]).all() for i in range(0, len(arr), rows))
 
 
 def check_y(y, n_samples, name="y", numeric=False, owner=None):

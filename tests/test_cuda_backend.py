@@ -201,17 +201,19 @@ def test_nonfinite_data_is_refused(gpu, monkeypatch, where, bad):
         trainer.resident, trainer.X, trainer.Y = False, Xs, trainer.Y.copy_to_host()
         return trainer
 
-    data_finite, run, runs = gpu.DeviceTrainer.data_finite, gpu.DeviceTrainer.run, []
-    monkeypatch.setattr(gpu.DeviceTrainer, "data_finite",
-                        lambda self: checked.append(1) or data_finite(self))
+    check_finite, run, runs = gpu.DeviceTrainer.check_finite, gpu.DeviceTrainer.run, []
+    monkeypatch.setattr(gpu.DeviceTrainer, "check_finite",
+                        lambda self: checked.append(1) or check_finite(self))
     monkeypatch.setattr(gpu.DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
+    host_checks, all_finite = [], gpu._all_finite
+    monkeypatch.setattr(gpu, "_all_finite", lambda a: host_checks.append(1) or all_finite(a))
     if where == "streamed":
         monkeypatch.setattr(gpu, "make_trainer", streamed)
     params = dict(hidden_layer_sizes=(4,), epochs=2, random_state=0)
     if where == "validation split":
         params.update(early_stopping=True, validation_fraction=0.25)
     net = nn.DeepNeuralNetwork(backend="cuda", **params).fit(X, y)
-    assert len(checked) == (where != "streamed") and runs
+    assert len(checked) == 1 and len(host_checks) == (where == "streamed") and runs
     runs.clear()
     # the bad value lands in the training rows, or in the validation rows of the split
     order = np.random.SeedSequence(0).spawn(4)[2]
