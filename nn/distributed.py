@@ -60,11 +60,11 @@ def prepare(client, backend="numba", dtypes=("float64",), cache_dir=None):
         Per worker address: its host, Numba's thread pool size, the cache folder, and the
         seconds the kernels took to be ready.
     """
-    import nn
+    from .base import DTYPES
     from .validation import check_choice
     check_choice("backend", backend, ("numpy", "numba", "cuda"))
     for dtype in dtypes:
-        check_choice("dtype", dtype, nn.base.DTYPES)
+        check_choice("dtype", dtype, DTYPES)
     return client.run(_prepare_worker, backend, tuple(dtypes), cache_dir)
 
 
@@ -75,12 +75,13 @@ def _prepare_worker(backend, dtypes, cache_dir):
         os.makedirs(folder, exist_ok=True)
         os.environ["NUMBA_CACHE_DIR"] = folder  # read when Numba is first imported
     import numba
-    import nn
+
+    import kernels
     if cache_dir is not None:
         numba.config.CACHE_DIR = folder  # where Numba was imported already
     started = time.perf_counter()
-    for dtype in dtypes:
-        nn.warmup(backend=backend, dtype=dtype)
+    for dtype in dtypes:  # what nn.warmup does, the names checked by `prepare`
+        kernels.get_backend(backend).warmup(dtype)
     return {"host": host, "numba_threads": int(numba.config.NUMBA_NUM_THREADS),
             "cache_dir": numba.config.CACHE_DIR or None,
             "warmup_seconds": time.perf_counter() - started}

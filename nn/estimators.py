@@ -13,6 +13,23 @@ class _Classifier(BaseNetwork):
     def _check_targets(self, y, n_samples, name="y"):
         return V.check_y(y, n_samples, name, owner=type(self).__name__)
 
+    def _targets_state(self, header, arrays):
+        """classes_ into a saved state: in the header when they are strings, else an array."""
+        classes = np.asarray(self.classes_)
+        if classes.dtype.kind in "OSU":
+            header["classes"] = [str(c) for c in classes]
+        else:
+            arrays["classes"] = classes
+
+    def _set_targets_state(self, header, arrays, spec):
+        classes = (arrays["classes"] if "classes" in arrays
+                   else np.asarray(header.get("classes", [])))
+        n_out = spec.sizes[-1]
+        if (len(classes) < 2 or (n_out == 1) != (len(classes) == 2)
+                or (n_out > 1 and n_out != len(classes))):
+            raise ValueError("classes do not match the output layer")
+        self.classes_ = classes
+
     def _set_classes(self, y, classes=None, partial=False):
         if classes is None:
             if partial:
@@ -282,6 +299,12 @@ class DeepNeuralNetworkRegressor(_DeepParams, BaseNetwork):
 
     def _set_classes(self, y, classes=None, partial=False):
         self._y_ndim = np.ndim(y)
+
+    def _targets_state(self, header, arrays):
+        header["y_ndim"] = self._y_ndim
+
+    def _set_targets_state(self, header, arrays, spec):
+        self._y_ndim = header.get("y_ndim", 1)
 
     def _check_warm_targets(self, y, classes=None):
         if np.ndim(y) != self._y_ndim:
