@@ -1,9 +1,9 @@
 """Forward and backward kernels of fully-connected networks, one module per backend.
 
-Every backend module exports the same names with the same signatures:
-``kernels.reference`` (NumPy), ``kernels.cpu`` (Numba, parallel loops) and
-``kernels.cuda`` (Numba CUDA). `get_backend` maps a backend name to its module
-and imports it only when asked.
+Every backend module exports the same names with the same signatures, the contract of
+`kernels.contract`: ``kernels.reference`` (NumPy), ``kernels.cpu`` (Numba, parallel loops)
+and ``kernels.cuda`` (Numba CUDA). `get_backend` maps a backend name to its module and
+imports it only when asked.
 """
 import importlib
 

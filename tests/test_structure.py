@@ -1,7 +1,10 @@
-"""The package's structure: no import cycle between its modules, counting the imports made
-inside functions, which defer a cycle to run time without removing it."""
+"""The package's structure: the backend contract, the one code table, and no import cycle
+between the modules (counting the imports made inside functions, which defer a cycle to
+run time without removing it)."""
 import ast
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,3 +66,72 @@ def test_no_import_cycle_counting_function_level_imports():
     assert graph["nn.base"] >= {"nn.model_io", "kernels"}  # the graph sees the imports
     assert _cycle(graph) is None, " -> ".join(_cycle(graph))
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_every_backend_keeps_the_written_contract():
+    """`kernels.contract`: each backend exports every op with the reference's signature and
+    a docstring (the reference's where it writes none), and nothing else public; each
+    backend's trainer answers the trainer methods. The check itself finds a departure."""
+    import importlib
+    from types import SimpleNamespace
+
+    from kernels import contract, reference
+    from kernels.spec import NetSpec, OptSpec
+    spec, opt = NetSpec((3, 4, 1), "relu", "sigmoid"), OptSpec("adam")
+    X, Y = np.zeros((5, 3)), np.zeros((5, 1))
+    for path in ("kernels.reference", "kernels.cpu", "kernels.cuda"):
+        module = importlib.import_module(path)
+        assert contract.violations(module) == [], path
+        assert module.linear_forward.__doc__.strip() == reference.linear_forward.__doc__.strip()
+        theta = np.zeros(spec.n_params)
+        trainer = module.make_trainer(theta, (theta.copy(), theta.copy()), X, Y, spec, opt, 2,
+                                      0)
+        missing = [m for m in contract.TRAINER if not hasattr(trainer, m)]
+        assert not missing and trainer.check_finite() and trainer.steps_per_epoch == 3, path
+    ops = {op: getattr(reference, op) for op in contract.OPS[1:]}
+    wrong = SimpleNamespace(**dict(ops, linear_backward=lambda dZ, A_prev, W: None,
+                                   extra=lambda: None))
+    wrong.extra.__module__ = "kernels.extra"
+    assert contract.violations(wrong) == [
+        "linear_forward is missing",
+        "linear_backward(dZ, A_prev, W) differs from "
+        "linear_backward(dZ, A_prev, W, l2=0.0, need_dA_prev=True)",
+        "linear_backward has no docstring",
+        "extra is public but not in the contract",
+        "name is not a string"]
+
+
+def test_one_code_table_for_every_backend():
+    """The activation and optimizer codes come from `kernels.spec`'s table alone: every
+    kernel module that names a code holds the table's value as a plain int (what compiled
+    code reads as a constant), and the name maps and name lists agree with the table."""
+    import importlib
+
+    from kernels import spec
+    assert spec.ACTIVATION_CODES == {a.name.lower(): a.value for a in spec.Activation}
+    assert spec.OPTIMIZER_CODES == {o.name.lower(): o.value for o in spec.Optimizer}
+    assert set(spec.HIDDEN_ACTIVATIONS + spec.OUTPUT_ACTIVATIONS) == set(spec.ACTIVATION_CODES)
+    assert set(spec.OPTIMIZERS) == set(spec.OPTIMIZER_CODES)
+    members = {**spec.Activation.__members__, **spec.Optimizer.__members__}
+    seen = 0
+    for path in ("kernels.scalar", "kernels.cpu", "kernels.cpu.layers", "kernels.cpu.updates",
+                 "kernels.cpu.small", "kernels.cpu.network", "kernels.cuda",
+                 "kernels.cuda.device"):
+        names = vars(importlib.import_module(path))
+        for name in members.keys() & names.keys():
+            assert type(names[name]) is int and names[name] == members[name], (path, name)
+            seen += 1
+    assert seen >= 20
+    # ... and no other module writes the table again
+    import ast
+    import pathlib
+    root = pathlib.Path(spec.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "spec.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign):
+                targets = [t for target in node.targets
+                           for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+                written = {t.id for t in targets if isinstance(t, ast.Name)} & members.keys()
+                assert not written, f"{path.relative_to(root)} defines {sorted(written)} again"

@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from .. import config
+from .. import contract as _contract
 from ..spec import (ACTIVATION_CODES, ADAM, GD, IDENTITY, MOMENTUM, OPTIMIZER_CODES, RMSPROP,
                     SIGMOID, SOFTMAX, check_name)
 from ..spec import with_weight_row as _with_weight_row
@@ -559,3 +560,6 @@ def _compile_fused_parts(dtype, output):
     U.optimizer_step_serial(theta, np.zeros_like(theta), theta[:0], theta[:0], GD, hp)
     _LOOP_HERE[0] = True
     train_epochs(theta, states, X, Y, np.arange(6)[None, :], [1e-3], spec, opt, 4, 1, 0)
+
+
+_contract.document(globals())

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from .. import config
+from .. import contract as _contract
 from ..spec import ACTIVATION_CODES, IDENTITY, OPTIMIZER_CODES, SOFTMAX, OptSpec, check_name
 from ..spec import with_weight_row as _with_weight_row
 from ..trainer import all_finite as _all_finite
@@ -726,3 +727,6 @@ def train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, s
 def make_trainer(theta, states, X, Y, spec, opt, batch_size, seed, step=0, sample_weight=None):
     """A trainer that keeps the whole fit on the GPU."""
     return DeviceTrainer(theta, states, X, Y, spec, opt, batch_size, seed, step, sample_weight)
+
+
+_contract.document(globals())
