@@ -17,10 +17,9 @@ ERROR_MODEL
 PARALLEL_MIN_WORK
     A kernel runs its ``prange`` version only when its work (multiply-adds, or
     elements for element-wise kernels) reaches this; below it the serial compilation
-    of the same body runs. Waking Numba's sleeping workers costs about 0.1 ms a
-    parallel region on 2 cores, so only large passes pay for it: Adam over 2**19
-    parameters took longer in parallel than serially, and over 2**23 about half the
-    time (measured side by side; figures in the README).
+    of the same body runs. Waking Numba's sleeping workers costs more than a small
+    pass's work, so only large passes pay for it (measured side by side; figures in the
+    README).
 FUSED_MAX_WORK
     A network trains through the fused loop of ``kernels/cpu/small.py`` when every
     kernel of a mini-batch step (each layer's product, the gather, the optimizer update)
@@ -61,9 +60,8 @@ CUDA_REG_TILE
 CUDA_REG_MIN_TILES_PER_SM
     A product runs register-blocked only when that leaves at least this many
     output tiles per multiprocessor; with fewer, too few blocks run at once, and
-    the products of one element per thread are faster. Measured on an H100 (132
-    multiprocessors) over W3's products: register-blocked is 1.5 to 2 times
-    faster from 1.9 tiles per multiprocessor up, and slower below 0.8.
+    the products of one element per thread are faster (the crossover, measured on an
+    H100 over W3's products, is in the README).
 CUDA_MAX_BLOCKS
     Upper bound on the blocks along each grid dimension; grid-stride loops cover
     the rest (tests lower it so those loops run).

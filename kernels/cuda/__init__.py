@@ -574,8 +574,8 @@ class DeviceTrainer(DeviceNetwork):
 
     def check_finite(self):
         """Whether every element of the training data X is finite: on a resident data set,
-        one launch over X and a 4-byte copy back (on an H100 a host pass over W3's 188 MB
-        took about 20 ms); on a streamed one, a host pass."""
+        one launch over X and a 4-byte copy back, which costs less than a host pass over
+        X (figures in the README); on a streamed one, a host pass."""
         if not self.resident:
             return _all_finite(self.X)
         flag = self.cuda.to_device(np.zeros(1, np.int32))
