@@ -103,4 +103,6 @@ def load(path):
         model._set_state(header, arrays)
     except ValueError as exc:
         _fail(path, str(exc))
+    except (KeyError, TypeError) as exc:
+        _fail(path, f"bad header ({type(exc).__name__}: {exc})")
     return model

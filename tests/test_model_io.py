@@ -51,9 +51,11 @@ def test_bad_files(tmp_path):
     with pytest.raises(ValueError, match="not a valid model file"):
         nn.load(tmp_path / "trunc.npz")
 
-    def header(arrays, **change):
+    def header(arrays, drop=(), **change):
         h = json.loads(arrays["header"].tobytes())
         h.update(change)
+        for key in drop:
+            del h[key]
         arrays["header"] = np.frombuffer(json.dumps(h).encode(), np.uint8)
 
     cases = {
@@ -63,6 +65,9 @@ def test_bad_files(tmp_path):
         "dtype": (lambda a: a.update(theta=a["theta"].astype(np.float32)), "dtype"),
         "nan": (lambda a: a.update(theta=a["theta"] * np.nan), "not finite"),
         "nohead": (lambda a: a.pop("header"), "missing header"),
+        "nostep": (lambda a: header(a, drop=("step",)),
+                   r"bad header \(KeyError: 'step'\)"),
+        "classes": (lambda a: a.update(classes=a["classes"][:1]), "classes do not match"),
     }
     for name, (mutate, message) in cases.items():
         bad = _rewrite(path, tmp_path / f"{name}.npz", mutate)
