@@ -135,3 +135,17 @@ def test_one_code_table_for_every_backend():
                            for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
                 written = {t.id for t in targets if isinstance(t, ast.Name)} & members.keys()
                 assert not written, f"{path.relative_to(root)} defines {sorted(written)} again"
+
+
+def test_every_package_goes_into_the_wheel():
+    """pyproject.toml's package list covers every package folder of kernels/ and nn/, so
+    that a plain (not editable) install has them all."""
+    import pytest
+    tomllib = pytest.importorskip("tomllib")
+    setuptools = pytest.importorskip("setuptools")
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        include = tomllib.load(fh)["tool"]["setuptools"]["packages"]["find"]["include"]
+    listed = set(setuptools.find_packages(str(ROOT), include=include))
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts)
+               for package in ("kernels", "nn") for p in (ROOT / package).rglob("__init__.py")}
+    assert {"kernels.cpu", "kernels.cuda", "kernels.reference"} <= on_disk <= listed
