@@ -464,8 +464,8 @@ def _compile_elsewhere(code):
     """A fresh Python process running `code` after ``import kernels.cpu as c``, with this
     process's environment (and so Numba's cache directory), or None where a second process
     cannot help: one core, a daemon process (a Dask worker, whose node's cores its
-    sibling workers share), or ``config.COMPILE_HELPERS`` off. It is a plain interpreter, not a multiprocessing child, which
-    would import the caller's main script again."""
+    sibling workers share), or ``config.COMPILE_HELPERS`` off. It is a plain interpreter,
+    not a multiprocessing child, which would import the caller's main script again."""
     import multiprocessing
     import os
     import subprocess

@@ -5,8 +5,9 @@ The layer is ``workqueue`` unless the user chose one (``NUMBA_THREADING_LAYER``,
 ``numba.config.THREADING_LAYER`` set before the first parallel call). The ``omp`` layer
 shares the process with every other OpenMP runtime loaded into it: with PyTorch's bundled
 runtime loaded first, the two runtimes' workers competed for the cores and W3 trained
-several times slower (figures in the README). ``workqueue`` is Numba's own pool of plain threads, unaffected
-by what else is loaded, and its workers sleep when idle instead of spinning.
+several times slower (figures in the README). ``workqueue`` is Numba's own pool of plain
+threads, unaffected by what else is loaded, and its workers sleep when idle instead of
+spinning.
 
 ``workqueue`` is not thread-safe: two Python threads launching parallel kernels at once
 abort the process. The kernels hold the GIL, so no two launches overlap today, but a fit's
