@@ -10,7 +10,7 @@ that have none, so that ``help`` shows the same contract on every backend.
 data X is finite, asked once before training), ``run(perms, lrs)`` (epochs of training),
 ``steps_per_epoch``, ``get_theta()`` and ``get_states()``.
 
-`violations` lists how a module departs from the contract; ``tests/test_hash.py`` runs it
+`violations` lists how a module departs from the contract; ``tests/test_structure.py`` runs it
 on every backend.
 """
 import inspect
