@@ -40,7 +40,7 @@ def train_command(backend):
 #: compile its training loop into the cache (``config.COMPILE_HELPERS``). They outlive it,
 #: and would take a core from the benchmarks after it: stop them, once the time is taken.
 _STOP_HELPERS = ("import sys\n"
-                 "for helper in filter(None, getattr(sys.modules.get('kernels.cpu'),\n"
+                 "for helper in filter(None, getattr(sys.modules.get('kernels.cpu.engine'),\n"
                  "                                   '_LOOP_HELPERS', {}).values()):\n"
                  "    helper.kill()\n")
 
@@ -59,7 +59,7 @@ def _fill(cache, codes):
     that helper processes compile included."""
     for code in codes:
         subprocess.run([sys.executable, "-c", _with_cache(cache, code)
-                        + "import kernels.cpu\nkernels.cpu._wait_for_compiles()\n"], check=True)
+                        + "import kernels.cpu\nkernels.cpu.engine._wait_for_compiles()\n"], check=True)
 
 
 class ImportToFirstFit:

@@ -34,7 +34,7 @@ def fit_warm(model, X, y):
     model.fit(X, y)
     if model.backend == "numba":
         import kernels.cpu
-        if kernels.cpu._wait_for_compiles():
+        if kernels.cpu.engine._wait_for_compiles():
             model.fit(X, y)
     return model
 

@@ -137,7 +137,7 @@ def main():
         X = workload(name, args.size)[0]
         for run in fits.values():
             run()
-        if "numba" in fits and kernels.cpu._wait_for_compiles():
+        if "numba" in fits and kernels.cpu.engine._wait_for_compiles():
             fits["numba"]()  # loads the training loop compiled in the background
         times = {b: [] for b in fits}
         for _ in range(args.repeats):

@@ -31,7 +31,7 @@ FUSED_MAX_WORK
 COMPILE_HELPERS
     Whether a first fused fit on an empty cache may start a second Python process that
     compiles its training loop into Numba's cache on an idle core, while the fit steps
-    from Python (``kernels.cpu._loop_compiled_here``). Turn it off where every core is
+    from Python (``kernels.cpu.engine._loop_compiled_here``). Turn it off where every core is
     already busy, as under ``pytest -n auto``: there the helper takes time from the other
     workers instead of from an idle core. ``NN_COMPILE_HELPERS=0`` turns it off.
 CUDA_FUSED_MAX_WORK

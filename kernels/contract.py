@@ -6,14 +6,14 @@ A backend module (``kernels.reference``, ``kernels.cpu``, ``kernels.cuda``; see
 ``name`` (the backend's name). The NumPy reference's docstrings state each op's shapes
 in the course's notation and its formula; `document` gives them to another backend's ops
 that have none, so that ``help`` shows the same contract on every backend.
-`make_trainer` returns an object with `TRAINER`: ``check_finite()`` (whether the training
-data X is finite, asked once before training), ``run(perms, lrs)`` (epochs of training),
-``steps_per_epoch``, ``get_theta()`` and ``get_states()``.
+`make_trainer` returns a `Trainer`: the estimators talk to a fit's trainer through its
+methods (`TRAINER`) alone.
 
 `violations` lists how a module departs from the contract; ``tests/test_structure.py`` runs it
 on every backend.
 """
 import inspect
+from typing import Protocol, runtime_checkable
 
 #: The ops of every backend, by family.
 OPS = (
@@ -26,8 +26,36 @@ OPS = (
     "network_output", "network_cost", "cost_and_gradients", "train_epochs", "make_trainer",
     "num_threads", "warmup", "check_name",
 )
-#: What a trainer from ``make_trainer`` answers.
-TRAINER = ("check_finite", "run", "steps_per_epoch", "get_theta", "get_states")
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """What a trainer from ``make_trainer`` answers; shapes in course notation, with
+    theta of shape (n_params,)."""
+
+    #: Mini-batches per epoch, ceil(m / batch_size).
+    steps_per_epoch: int
+
+    def check_finite(self) -> bool:
+        """Whether every element of the training data X is finite; the estimators ask
+        once, before training, and refuse the fit (changing nothing) when it is not."""
+
+    def run(self, perms, lrs):
+        """Train len(lrs) epochs, epoch e over the examples in the order perms[e] (an
+        (n_epochs, m) array) at learning rate lrs[e]; return each epoch's mean cost, NaN
+        from the first step whose cost or gradient was not finite on (that step and the
+        ones after it change nothing)."""
+
+    def get_theta(self):
+        """The parameters, a host array of shape (n_params,)."""
+
+    def get_states(self):
+        """The optimizer's state vectors (`OptSpec.n_states` of them), as host arrays."""
+
+
+#: The trainer's members, by name.
+TRAINER = tuple(Trainer.__annotations__) + tuple(
+    n for n, f in vars(Trainer).items() if inspect.isfunction(f) and not n.startswith("_"))
 
 
 def _reference():
@@ -43,6 +71,18 @@ def document(namespace):
         function = namespace.get(op)
         if function is not None and not function.__doc__:
             function.__doc__ = getattr(reference, op).__doc__
+
+
+def gather(namespace, *modules):
+    """Put into `namespace` (a backend package's globals) each op of `OPS` from the first of
+    `modules` that defines it, then `document` them: a backend's ``__init__.py`` gathers its
+    contract this way from the modules that hold the work."""
+    for op in OPS:
+        for module in modules:
+            if hasattr(module, op):
+                namespace[op] = getattr(module, op)
+                break
+    document(namespace)
 
 
 def violations(module):

@@ -12,7 +12,6 @@ import numpy as np
 
 HIDDEN_ACTIVATIONS = ("leaky_relu", "relu", "sigmoid", "tanh")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "softmax")
-OPTIMIZERS = ("adam", "gd", "momentum", "rmsprop")
 
 
 class Activation(IntEnum):
@@ -26,19 +25,26 @@ class Activation(IntEnum):
 
 
 class Optimizer(IntEnum):
-    """The one table of optimizer codes."""
+    """The one table of optimizer codes; `OPTIMIZER_STATES` says what state each keeps."""
     GD = 0
     MOMENTUM = 1
     RMSPROP = 2
     ADAM = 3
+    NESTEROV = 4
 
+
+#: The state vectors, shaped like theta, that each optimizer keeps, in the order of a
+#: model's ``states``: "v" (a moving average of the gradient), then "s" (of its square).
+OPTIMIZER_STATES = {Optimizer.GD: "", Optimizer.MOMENTUM: "v", Optimizer.RMSPROP: "s",
+                    Optimizer.ADAM: "vs", Optimizer.NESTEROV: "v"}
 
 #: The codes as plain ints, which compiled code (CPU and CUDA) reads as constants.
 SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = map(int, Activation)
-GD, MOMENTUM, RMSPROP, ADAM = map(int, Optimizer)
+GD, MOMENTUM, RMSPROP, ADAM, NESTEROV = map(int, Optimizer)
 #: Name -> code, the names being the estimators' parameter values.
 ACTIVATION_CODES = {a.name.lower(): int(a) for a in Activation}
 OPTIMIZER_CODES = {o.name.lower(): int(o) for o in Optimizer}
+OPTIMIZERS = tuple(sorted(OPTIMIZER_CODES))
 
 
 def check_name(name, valid, what):
@@ -146,9 +152,24 @@ class OptSpec:
         check_name(self.name, OPTIMIZERS, "optimizer")
 
     @property
+    def code(self):
+        return OPTIMIZER_CODES[self.name]
+
+    @property
     def n_states(self):
         """How many state vectors shaped like theta the optimizer keeps."""
-        return {"gd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}[self.name]
+        return len(OPTIMIZER_STATES[self.code])
+
+    def state_vectors(self, states, none):
+        """(v, s) out of `states` (`n_states` vectors), with `none` (an empty vector of
+        theta's dtype) for a state this optimizer does not keep."""
+        kept = OPTIMIZER_STATES[self.code]
+        return (states[0] if "v" in kept else none, states[-1] if "s" in kept else none)
+
+    def compiled(self):
+        """(code, beta, beta2, epsilon) for compiled kernels; beta is beta1 for adam."""
+        beta = self.beta1 if self.code == ADAM else self.beta
+        return np.int64(self.code), float(beta), float(self.beta2), float(self.epsilon)
 
 
 def with_weight_row(Y, sample_weight=None, samples_first=False):

@@ -128,7 +128,7 @@ class LogisticRegression(_Classifier):
     learning_rate : float
     epochs : int
     initialization : {"zeros", "random", "xavier", "he"}
-    optimizer : {"gd", "momentum", "rmsprop", "adam"}
+    optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"}
     l2 : float
     batch_size : int or None
         None trains on the whole set at every step.
@@ -233,7 +233,7 @@ _DEEP_DOC = """
     keep_prob : float or sequence of float
         Inverted-dropout keep probability, one for all hidden layers or one per
         hidden layer; never applied to input or output, nor at predict time.
-    optimizer : {"gd", "momentum", "rmsprop", "adam"}
+    optimizer : {"gd", "momentum", "nesterov", "rmsprop", "adam"}
     learning_rate, beta, beta1, beta2, epsilon : float
     lr_decay : {None, "inverse", "exponential", "inverse_sqrt", "staircase"} or callable
     decay_rate : float

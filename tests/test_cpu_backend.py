@@ -21,8 +21,10 @@ numba = pytest.importorskip("numba")
 import kernels  # noqa: E402
 import nn  # noqa: E402
 from kernels import config, reference as ref  # noqa: E402
-from kernels.spec import NetSpec, OptSpec, with_weight_row  # noqa: E402
+from kernels.spec import OPTIMIZERS, SIGMOID, NetSpec, OptSpec, with_weight_row  # noqa: E402
+from kernels.cpu import engine, ops  # noqa: E402
 from kernels.cpu.blas import gemm  # noqa: E402
+from kernels.cpu.network import Workspace  # noqa: E402
 
 cpu = kernels.get_backend("numba")
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
@@ -65,12 +67,12 @@ def threads(request):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_matches_reference_on_both_sides_of_the_row_sweep(dtype, shape):
     """Stand-alone softmax walks the columns of a small Z and sweeps the rows of a larger
-    one (`cpu._ROWS_PAY` elements and up); both equal the reference, on logits far from 0."""
+    one (`ops._ROWS_PAY` elements and up); both equal the reference, on logits far from 0."""
     rng = np.random.default_rng(shape[0])
     Z = (rng.normal(size=shape) * 30 + rng.normal(size=(1, shape[1])) * 500).astype(dtype)
     np.testing.assert_allclose(cpu.activation_forward(Z, "softmax"),
                                ref.activation_forward(Z, "softmax"), **TOL[dtype])
-    assert 10 * 10 < cpu._ROWS_PAY <= 4 * 64  # so that the shapes run both ways
+    assert 10 * 10 < ops._ROWS_PAY <= 4 * 64  # so that the shapes run both ways
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -88,34 +90,6 @@ def test_linear_ops_match_reference(path, threads, dtype, n, k, m):
                          ref.linear_backward(dZ, A_prev, W, 0.3)):
         np.testing.assert_allclose(got, want, **TOL[dtype])
     assert cpu.linear_backward(dZ, A_prev, W, 0.3, need_dA_prev=False)[2] is None
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n,k,m", SHAPES)
-def test_sample_major_input_matches_feature_major(path, threads, dtype, n, k, m):
-    """The first layer's kernels read A_prev^T (m, k) with a_rows exactly as they read
-    A_prev (k, m) without it."""
-    from kernels.cpu import layers as K
-    rng = np.random.default_rng(n * 7 + k * 3 + m)
-    W, b = rng.normal(size=(n, k)).astype(dtype), rng.normal(size=n).astype(dtype)
-    A_prev, dZ = rng.normal(size=(k, m)).astype(dtype), rng.normal(size=(n, m)).astype(dtype)
-    rows = np.ascontiguousarray(A_prev.T)
-    work = n * k * m
-    product = K.BLAS if work >= config.BLAS_MIN_WORK else K.LOOPS
-    kind = "parallel" if work >= config.PARALLEL_MIN_WORK else "serial"
-    forward, grads = getattr(K, f"forward_{kind}"), getattr(K, f"weight_grads_{kind}")
-    results = []
-    for A, a_rows in ((A_prev, False), (rows, True)):
-        Z, A_out = np.empty((n, m), dtype), np.empty((n, m), dtype)
-        forward(W, b, A, a_rows, Z, A_out, np.ones((1, 1), np.uint8), K.TANH, 0.0, 1.0,
-                np.uint64(0), product)
-        dW, db, ok = np.empty_like(W), np.empty(n, dtype), np.empty(n)
-        grads(dZ, A, a_rows, W, 0.3, dW, db, product, ok)
-        assert ok.all()
-        results.append((Z, A_out, dW, db))
-    for got, want in zip(*results):
-        np.testing.assert_allclose(got, want, **TOL[dtype])
-    np.testing.assert_allclose(results[1][0], W @ A_prev + b[:, None], **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -160,7 +134,7 @@ def test_dropout_masks_bit_for_bit(threads, shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_optimizer_updates_match_reference(path, dtype, name):
     rng = np.random.default_rng(3)
     theta, grad = rng.normal(size=301).astype(dtype), rng.normal(size=301).astype(dtype)
@@ -182,7 +156,7 @@ def test_network_functions_match_reference(training_path, output):
     theta = rng.normal(size=spec.n_params)
     X = rng.normal(size=(5, 70))
     Y = np.eye(3)[:, rng.integers(0, 3, 70)] if output == "softmax" else rng.random((n_out, 70))
-    assert bool(cpu._fused_capacity(spec, 70)) == (training_path == "fused")
+    assert bool(engine._fused_capacity(spec, 70)) == (training_path == "fused")
     np.testing.assert_allclose(cpu.network_output(theta, X, spec),
                                ref.network_output(theta, X, spec), rtol=1e-12, atol=1e-14)
     assert cpu.network_cost(theta, X, Y, spec) == pytest.approx(
@@ -196,6 +170,7 @@ def test_network_functions_match_reference(training_path, output):
 
 CASES = list(itertools.product(["relu", "tanh", "sigmoid", "leaky_relu"],
                                ["gd", "momentum", "rmsprop", "adam"], [1.0, 0.8], [0.0, 0.5]))
+CASES += [("tanh", "nesterov", 0.8, 0.5), ("relu", "nesterov", 1.0, 0.0)]
 
 
 def _train_pair(X, y, cls=nn.DeepNeuralNetwork, **kw):
@@ -250,7 +225,7 @@ def test_gram_path_matches_reference(l2, keep, hidden):
     kw = dict(hidden_layer_sizes=hidden, optimizer="gd", batch_size=None, learning_rate=0.05,
               epochs=40, l2=l2, keep_prob=keep if hidden else 1.0)
     spec = NetSpec((200,) + hidden + (1,))
-    assert cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 40)
+    assert engine._gram_pays(spec, OptSpec("gd"), 30, 30, 40)
     a, b = _train_pair(X, y, **kw)
     _assert_same_params(a, b, 1e-8)
 
@@ -360,15 +335,15 @@ def test_warmup_compiles_in_a_second_process_where_that_can_help(monkeypatch):
     from types import SimpleNamespace
     monkeypatch.setattr(config, "COMPILE_HELPERS", True)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert cpu._compile_elsewhere("c._warm('float64', True)") is None
+    assert engine._compile_elsewhere("c._warm('float64', True)") is None
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
-    assert cpu._compile_elsewhere("c._warm('float64', True)") is None  # a Dask worker's cores
+    assert engine._compile_elsewhere("c._warm('float64', True)") is None  # a Dask worker's cores
     monkeypatch.undo()
     monkeypatch.setattr(config, "COMPILE_HELPERS", False)
-    assert cpu._compile_elsewhere("c._warm('float64', True)") is None
+    assert engine._compile_elsewhere("c._warm('float64', True)") is None
     monkeypatch.setattr(config, "COMPILE_HELPERS", True)
-    helper = cpu._compile_elsewhere("c._warm('float32', True)")  # finds this package
+    helper = engine._compile_elsewhere("c._warm('float32', True)")  # finds this package
     assert helper is not None and helper.wait(timeout=600) == 0
 
 
@@ -376,10 +351,11 @@ def test_first_fused_fit_steps_from_python_while_a_second_process_compiles_the_l
     """With an empty cache, a first fused fit steps from Python while a helper process
     compiles the training loop into the cache; once the helper has exited, the next fit
     loads the loop from there, and a later process loads it with no helper."""
-    code = ("import numpy as np, nn, kernels.cpu as c\n"
+    code = ("import numpy as np, nn, kernels.cpu.engine as c\n"
             "from kernels.cpu import small\n"
+            "from kernels.spec import SIGMOID\n"
             "X, y, kw = nn.workloads.workload('W1')\n"
-            "loop = small.FUSED[c.K.SIGMOID][1]\n"
+            "loop = small.FUSED[SIGMOID][1]\n"
             "fit = lambda: nn.DeepNeuralNetwork(backend='numba', **dict(kw, epochs=2)).fit(X, y)\n"
             "first = fit().params_[0][0]\n"
             "helpers = [h for h in c._LOOP_HELPERS.values() if h is not None]\n"
@@ -411,13 +387,13 @@ def test_python_steps_equal_the_compiled_fused_loop(dtype):
     out = []
     for run in ("loop", "steps"):
         theta, v, s = theta0.copy(), np.zeros_like(theta0), np.zeros_like(theta0)
-        ws = cpu.Workspace(spec.sizes, 16, theta.dtype, spec.n_params)
+        ws = Workspace(spec.sizes, 16, theta.dtype, spec.n_params)
         stack, Yb = ws.stacked(spec.sizes)
         losses = np.zeros(3)
-        args = (theta, v, s, X, Y, perms, np.array([0.05, 0.04, 0.03]), cpu._net(spec),
-                cpu._opt_tuple(OptSpec("adam")), 16, np.uint64(9), 0, stack, Yb, ws.grad,
+        args = (theta, v, s, X, Y, perms, np.array([0.05, 0.04, 0.03]), engine._net(spec),
+                OptSpec("adam").compiled(), 16, np.uint64(9), 0, stack, Yb, ws.grad,
                 ws.hp, losses, False, False)
-        forward_cost, loop = small.FUSED[cpu.K.SIGMOID]
+        forward_cost, loop = small.FUSED[SIGMOID]
         steps = loop(*args) if run == "loop" else small.train_steps(*args, forward_cost)
         out.append((theta, losses, steps))
     (a, la, sa), (b, lb, sb) = out
@@ -452,7 +428,7 @@ def test_first_fit_compiles_few_specializations_and_no_literal_ones():
             "assert not bad, bad\n"
             "assert not layers.forward_epilogues.signatures, 'layer loop'\n"
             "print(len(sigs))\n"
-            "import kernels.cpu as c\n"
+            "import kernels.cpu.engine as c\n"
             "for helper in filter(None, c._LOOP_HELPERS.values()):\n"
             "    helper.kill()  # before its cache folder goes\n")
     with tempfile.TemporaryDirectory() as cache:  # a user's first fit: helpers on
@@ -471,16 +447,16 @@ def test_gram_path_across_calls_reuses_g_and_batch():
     theta0 = rng.normal(size=spec.n_params) * 0.1
     perms = np.broadcast_to(np.arange(20), (12, 20))
     lrs = np.full(12, 0.05)
-    assert cpu._gram_pays(spec, OptSpec("gd"), 20, 20, 6, have_G=True)
+    assert engine._gram_pays(spec, OptSpec("gd"), 20, 20, 6, have_G=True)
     whole = theta0.copy()
     ref.train_epochs(whole, (), X, Y, perms, lrs, spec, OptSpec("gd"), 20, 1, 0)
     split = theta0.copy()
     ws = Workspace(spec.sizes, 20, np.float64, spec.n_params)
     Yw = with_weight_row(Y, samples_first=True)  # the private loop's layout
-    first = cpu._train_epochs(split, (), X, Yw, perms[:6], lrs[:6], spec, OptSpec("gd"), 20, 1,
+    first = engine._train_epochs(split, (), X, Yw, perms[:6], lrs[:6], spec, OptSpec("gd"), 20, 1,
                               0, ws)
     assert ws.gram_ready and ws.batch_ready == "flat"
-    second = cpu._train_epochs(split, (), X, Yw, perms[6:], lrs[6:], spec, OptSpec("gd"), 20,
+    second = engine._train_epochs(split, (), X, Yw, perms[6:], lrs[6:], spec, OptSpec("gd"), 20,
                                1, 6, ws)
     np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
     assert np.all(np.isfinite(np.concatenate([first, second])))
@@ -498,16 +474,16 @@ def test_fused_loop_then_gram_path_on_one_workspace(monkeypatch):
     theta0 = rng.normal(size=spec.n_params) * 0.1
     perms = np.broadcast_to(np.arange(30), (12, 30))
     lrs = np.full(12, 0.05)
-    assert not cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 1)
-    assert cpu._gram_pays(spec, OptSpec("gd"), 30, 30, 11)
+    assert not engine._gram_pays(spec, OptSpec("gd"), 30, 30, 1)
+    assert engine._gram_pays(spec, OptSpec("gd"), 30, 30, 11)
     whole = theta0.copy()
     ref.train_epochs(whole, (), X, Y, perms, lrs, spec, OptSpec("gd"), 30, 1, 0)
     split = theta0.copy()
     ws = Workspace(spec.sizes, 30, np.float64, spec.n_params)
     Yw = with_weight_row(Y, samples_first=True)  # the private loop's layout
-    cpu._train_epochs(split, (), X, Yw, perms[:1], lrs[:1], spec, OptSpec("gd"), 30, 1, 0, ws)
+    engine._train_epochs(split, (), X, Yw, perms[:1], lrs[:1], spec, OptSpec("gd"), 30, 1, 0, ws)
     assert ws.batch_ready == "stacked" and not ws.gram_ready
-    cpu._train_epochs(split, (), X, Yw, perms[1:], lrs[1:], spec, OptSpec("gd"), 30, 1, 1, ws)
+    engine._train_epochs(split, (), X, Yw, perms[1:], lrs[1:], spec, OptSpec("gd"), 30, 1, 1, ws)
     assert ws.gram_ready
     np.testing.assert_allclose(split, whole, rtol=1e-10, atol=1e-13)
 

@@ -12,6 +12,7 @@ import collections
 import numpy as np
 import pytest
 
+from kernels.spec import OPTIMIZERS
 from tests.conftest import HAS_NUMBA_CUDA, REAL_GPU, assert_refit_refused_leaves_model
 
 pytestmark = pytest.mark.skipif(not HAS_NUMBA_CUDA, reason="numba-cuda is not installed")
@@ -93,7 +94,7 @@ def test_dropout_masks_bit_for_bit(gpu):
                                    rtol=1e-15)
 
 
-@pytest.mark.parametrize("name", ["gd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_optimizer_updates(gpu, name):
     rng = np.random.default_rng(3)
     opt = OptSpec(name, beta=0.8, beta1=0.85, beta2=0.97, epsilon=1e-7)
@@ -128,6 +129,7 @@ def test_network_functions(gpu, output):
     ("DeepNeuralNetwork", dict(activation="relu", optimizer="adam", keep_prob=0.8, l2=0.1), "binary"),
     ("DeepNeuralNetwork", dict(activation="tanh", optimizer="momentum"), "multi"),
     ("DeepNeuralNetworkRegressor", dict(activation="leaky_relu", optimizer="rmsprop"), "real"),
+    ("DeepNeuralNetwork", dict(activation="sigmoid", optimizer="nesterov", l2=0.2), "binary"),
 ])
 @pytest.mark.parametrize("loop", ["fused", "layers"])
 def test_training_matches_reference(monkeypatch, loop, cls, kw, y_kind):
@@ -201,12 +203,15 @@ def test_nonfinite_data_is_refused(gpu, monkeypatch, where, bad):
         trainer.resident, trainer.X, trainer.Y = False, Xs, trainer.Y.copy_to_host()
         return trainer
 
-    check_finite, run, runs = gpu.DeviceTrainer.check_finite, gpu.DeviceTrainer.run, []
-    monkeypatch.setattr(gpu.DeviceTrainer, "check_finite",
+    from kernels.cuda import trainer as cuda_trainer
+    DeviceTrainer = cuda_trainer.DeviceTrainer
+    check_finite, run, runs = DeviceTrainer.check_finite, DeviceTrainer.run, []
+    monkeypatch.setattr(DeviceTrainer, "check_finite",
                         lambda self: checked.append(1) or check_finite(self))
-    monkeypatch.setattr(gpu.DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
-    host_checks, all_finite = [], gpu._all_finite
-    monkeypatch.setattr(gpu, "_all_finite", lambda a: host_checks.append(1) or all_finite(a))
+    monkeypatch.setattr(DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
+    host_checks, all_finite = [], cuda_trainer.all_finite
+    monkeypatch.setattr(cuda_trainer, "all_finite",
+                        lambda a: host_checks.append(1) or all_finite(a))
     if where == "streamed":
         monkeypatch.setattr(gpu, "make_trainer", streamed)
     params = dict(hidden_layer_sizes=(4,), epochs=2, random_state=0)
@@ -253,13 +258,15 @@ def test_divergence_stops_where_numpy_stops(monkeypatch, loop):
 def test_warmup_runs_both_training_loops(gpu, monkeypatch):
     from kernels import config
     fused, runs = [], []
-    run_fused, run = gpu.DeviceTrainer._run_fused, gpu.DeviceTrainer.run
-    monkeypatch.setattr(gpu.DeviceTrainer, "_run_fused",
+    from kernels.cuda.trainer import DeviceTrainer
+    run_fused, run = DeviceTrainer._run_fused, DeviceTrainer.run
+    monkeypatch.setattr(DeviceTrainer, "_run_fused",
                         lambda self, *a: fused.append(1) or run_fused(self, *a))
-    monkeypatch.setattr(gpu.DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
+    monkeypatch.setattr(DeviceTrainer, "run", lambda self, *a: runs.append(1) or run(self, *a))
     regs = []
-    product_kernels = gpu._product_kernels
-    monkeypatch.setattr(gpu, "_product_kernels",
+    from kernels.cuda import runtime
+    product_kernels = runtime.product_kernels
+    monkeypatch.setattr(runtime, "product_kernels",
                         lambda *a: regs.append(product_kernels(*a).reg) or product_kernels(*a))
     before = config.CUDA_FUSED_MAX_WORK, config.CUDA_REG_MIN_TILES_PER_SM
     gpu.warmup("float32")
@@ -280,16 +287,16 @@ def test_missing_gpu_message(monkeypatch):
 def test_numpy_release_numba_cuda_cannot_handle(monkeypatch, tmp_path):
     """A NumPy that numba-cuda's NumPy support fails to load with (as numba-cuda 0.30 does
     with NumPy 2.5) gets an error naming both, before any kernel compiles."""
-    import kernels.cuda as gpu
+    from kernels.cuda import runtime
     (tmp_path / "numpy_typing_stub.py").write_text("import numpy\nnumpy.row_stack_gone\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(gpu, "_NUMPY_TYPING", "numpy_typing_stub")
-    monkeypatch.setattr(gpu, "_simulated", lambda: False)
+    monkeypatch.setattr(runtime, "NUMPY_TYPING", "numpy_typing_stub")
+    monkeypatch.setattr(runtime, "simulated", lambda: False)
     with pytest.raises(RuntimeError, match=r"numba-cuda \S+ cannot compile kernels with NumPy "
                                            r".*row_stack_gone.*numpy<2\.5"):
         nn.DeepNeuralNetwork(backend="cuda", epochs=1).fit(np.zeros((4, 2)), [0, 1, 0, 1])
-    monkeypatch.setattr(gpu, "_NUMPY_TYPING", "no_such_module_here")
-    gpu._check_numpy_typing()  # a numba-cuda without that module: nothing to check
+    monkeypatch.setattr(runtime, "NUMPY_TYPING", "no_such_module_here")
+    runtime.check_numpy_typing()  # a numba-cuda without that module: nothing to check
 
 
 @pytest.mark.gpu
@@ -389,8 +396,9 @@ def test_launches_have_the_signatures_compiled_to_ptx(gpu, monkeypatch, request)
         return kernels
 
     monkeypatch.setattr(device, "build", recording_build)
-    gpu._build.cache_clear()
-    request.addfinalizer(gpu._build.cache_clear)
+    from kernels.cuda import runtime
+    runtime.build.cache_clear()
+    request.addfinalizer(runtime.build.cache_clear)
     rng = np.random.default_rng(5)
     for dtype in (np.float32, np.float64):
         gpu.warmup(dtype)

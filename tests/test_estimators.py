@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse
 
 import nn
-from kernels.spec import NetSpec
+from kernels.spec import OPTIMIZERS, NetSpec
 from nn.initializers import initial_theta
 from tests import naive
 from tests.conftest import toy_classification
@@ -69,7 +69,7 @@ def test_initialization_scales(init, activation, expect):
 def test_same_seed_same_initial_weights_whatever_the_optimizer():
     X, y = toy_classification(n=20)
     first = {}
-    for opt in ["gd", "momentum", "rmsprop", "adam"]:
+    for opt in OPTIMIZERS:
         for dtype in ["float64", "float32"]:
             net = nn.DeepNeuralNetwork(hidden_layer_sizes=(5,), optimizer=opt, dtype=dtype,
                                        keep_prob=0.9, epochs=1, learning_rate=1e-300,

@@ -58,6 +58,34 @@ def test_adam_later_step_matches_naive(ops, rng):
         np.testing.assert_allclose(got, ref, rtol=1e-13)
 
 
+def test_nesterov(ops):
+    theta, grad, v = np.array([1.0, -1.0]), np.array([2.0, 0.0]), np.array([0.5, 0.5])
+    ops.optimizer_update(theta, grad, (v,), 0.1, 1, OptSpec("nesterov", beta=0.9))
+    # v = 0.9*0.5 + 0.1*2 = 0.65 ; theta = 1 - 0.1*(0.9*0.65 + 0.1*2) = 1 - 0.0785 = 0.9215
+    # v = 0.9*0.5 + 0 = 0.45 ; theta = -1 - 0.1*(0.9*0.45) = -1.0405: the look-ahead's step
+    np.testing.assert_allclose(v, [0.65, 0.45], rtol=1e-15)
+    np.testing.assert_allclose(theta, [0.9215, -1.0405], rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov"])
+def test_momentum_and_nesterov_are_torch_sgd(ops, name):
+    """Course-style momentum (v a moving average) at learning rate lr is PyTorch's SGD with
+    momentum (v a sum) at lr (1 - beta), with or without Nesterov's look-ahead."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    theta0, grads = rng.normal(size=6), rng.normal(size=(5, 6))
+    lr, beta = 0.05, 0.8
+    theta, v = theta0.copy(), np.zeros(6)
+    param = torch.nn.Parameter(torch.tensor(theta0))
+    sgd = torch.optim.SGD([param], lr=lr * (1 - beta), momentum=beta,
+                          nesterov=name == "nesterov")
+    for t, grad in enumerate(grads, 1):
+        ops.optimizer_update(theta, grad, (v,), lr, t, OptSpec(name, beta=beta))
+        param.grad = torch.tensor(grad)
+        sgd.step()
+    np.testing.assert_allclose(theta, param.detach().numpy(), rtol=1e-12)
+
+
 def test_float32_stays_float32(ops):
     theta, grad = np.ones(4, np.float32), np.full(4, 0.5, np.float32)
     v, s = np.zeros(4, np.float32), np.zeros(4, np.float32)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import nn
+from kernels.spec import OPTIMIZERS
 from tests.conftest import BACKENDS, HAS_NUMBA_CUDA
 
 problems = st.fixed_dictionaries({
@@ -16,7 +17,7 @@ problems = st.fixed_dictionaries({
     "hidden": st.lists(st.integers(1, 5), min_size=0, max_size=2).map(tuple),
     "batch": st.one_of(st.none(), st.integers(1, 20)),
     "activation": st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu"]),
-    "optimizer": st.sampled_from(["gd", "momentum", "rmsprop", "adam"]),
+    "optimizer": st.sampled_from(OPTIMIZERS),
     "keep": st.sampled_from([1.0, 0.7]),
     "l2": st.sampled_from([0.0, 0.3]),
     "task": st.sampled_from(["binary", "multi", "regression"]),

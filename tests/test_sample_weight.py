@@ -181,8 +181,8 @@ def test_early_stopping_splits_the_weights_with_the_data():
 def test_every_numba_training_path_weighs_like_the_reference(path, monkeypatch):
     """The fused loop, the layer kernels' loop, and its Gram path (full-batch gradient
     descent with more features than examples)."""
-    import kernels.cpu as cpu
     from kernels import config
+    from kernels.cpu import engine
     rng = np.random.default_rng(7)
     if path == "gram":
         X = rng.normal(size=(20, 120))
@@ -191,8 +191,8 @@ def test_every_numba_training_path_weighs_like_the_reference(path, monkeypatch):
         X = rng.normal(size=(40, 4))
         kw = dict(optimizer="adam", batch_size=16, epochs=3, keep_prob=0.9, learning_rate=0.01)
     monkeypatch.setattr(config, "FUSED_MAX_WORK", 1 << 62 if path == "fused" else 0)
-    grams, gram_buffers = [], cpu._gram_buffers
-    monkeypatch.setattr(cpu, "_gram_buffers", lambda *a: grams.append(1) or gram_buffers(*a))
+    grams, gram_buffers = [], engine._gram_buffers
+    monkeypatch.setattr(engine, "_gram_buffers", lambda *a: grams.append(1) or gram_buffers(*a))
     y, s = (X[:, 0] > 0) * 1, rng.random(len(X)) * 2
     kw.update(hidden_layer_sizes=(5,), l2=0.4, random_state=0)
     want = nn.DeepNeuralNetwork(backend="numpy", **kw).fit(X, y, sample_weight=s)

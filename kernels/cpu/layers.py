@@ -1,4 +1,5 @@
-"""Column-blocked loop kernels of one layer: forward, weight gradients, backpropagation.
+"""Column-blocked loop kernels of one layer: forward, weight gradients, backpropagation, and
+the epilogues that the layer loop (``network.py``) runs after NumPy's products.
 
 Each ``prange`` iteration owns a block of ``config.COLUMN_BLOCK`` examples (columns) of its
 output, or one row of a weight gradient, so no two iterations write the same element.
@@ -6,11 +7,6 @@ Matrix products run as explicit loops, or through BLAS (``blas.gemm`` into a pre
 output) by the ``product`` mode; either way one fused epilogue pass per block then adds
 the bias, applies the activation and dropout, or the dropout mask and activation
 derivative on the way back.
-
-The input of the first layer may come sample-major, A_prev^T of shape (m, n_0) with one
-example per row (``a_rows``): a mini-batch is then gathered by copying whole rows of the
-data set, and BLAS reads the transpose for free, where a feature-major gather would
-transpose every mini-batch, which costs more (figures in the README).
 """
 
 import numpy as np
@@ -32,9 +28,8 @@ sigmoid, sigmoid_grad, tanh_grad = _S.sigmoid, _S.sigmoid_grad, _S.tanh_grad
 sigmoid_of, layer_stream = _S.sigmoid_of, _S.layer_stream
 softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments
 
-#: How a kernel gets its matrix product: explicit loops, BLAS, or already done by the caller
-#: (forward: Z holds W A_prev; weight gradients: only db is wanted and dW is set to zero).
-LOOPS, BLAS, GIVEN = 0, 1, 2
+#: How a kernel computes its matrix product: explicit loops, or BLAS.
+LOOPS, BLAS = 0, 1
 BLOCK = config.COLUMN_BLOCK
 
 
@@ -177,100 +172,53 @@ def product_block(M, transposed, B, C, j0, j1):
 
 
 @jit(inner=True)
-def product_block_rows(M, Bt, C, j0, j1):
-    """C[:, j0:j1] = M Bt[j0:j1]^T for a right factor stored one column per row, Bt (m, k).
-
-    Each output column is four dot products at a time over contiguous rows of M and Bt,
-    reductions that LLVM vectorizes under the project's fast-math flags.
-    """
-    n = C.shape[0]
-    k = Bt.shape[1]
-    for j in range(j0, j1):
-        b_row = Bt[j]
-        for r0 in range(0, n - 3, 4):
-            m0, m1, m2, m3 = M[r0], M[r0 + 1], M[r0 + 2], M[r0 + 3]
-            s0 = s1 = s2 = s3 = b_row[0] * 0
-            for kk in range(k):
-                x = b_row[kk]
-                s0 += m0[kk] * x
-                s1 += m1[kk] * x
-                s2 += m2[kk] * x
-                s3 += m3[kk] * x
-            C[r0, j], C[r0 + 1, j], C[r0 + 2, j], C[r0 + 3, j] = s0, s1, s2, s3
-        for r in range(n - n % 4, n):
-            m_row = M[r]
-            acc = b_row[0] * 0
-            for kk in range(k):
-                acc += m_row[kk] * b_row[kk]
-            C[r, j] = acc
+def block_product(M, transposed, B, C, product, blk):
+    """The columns j0:j1 of block blk of C, returned after C[:, j0:j1] = op(M) B[:, j0:j1]
+    when the product runs as loops (`product_block`); BLAS has computed all of C before."""
+    j0 = blk * BLOCK
+    j1 = min(C.shape[1], j0 + BLOCK)
+    if product == LOOPS:
+        product_block(M, transposed, B, C, j0, j1)
+    return j0, j1
 
 
-def forward(W, b, A_prev, a_rows, Z, A, D, code, slope, keep, key, product):
+def forward(W, b, A_prev, Z, A, D, code, slope, keep, key, product):
     """Z = W A_prev + b, A = g(Z), then dropout: W (n, k), A_prev (k, m), Z, A, D (n, m).
 
-    With a_rows, A_prev is given as its transpose, (m, k). product is LOOPS, BLAS or
-    GIVEN (Z already holds W A_prev).
+    product is LOOPS or BLAS.
     """
-    m = A_prev.shape[0] if a_rows else A_prev.shape[1]
     if product == BLAS:
-        if a_rows:
-            gemm(W, False, A_prev, True, Z)
-        else:
-            gemm(W, False, A_prev, False, Z)
-    for blk in prange(n_blocks(m)):
-        j0 = blk * BLOCK
-        j1 = min(m, j0 + BLOCK)
-        if product == LOOPS:
-            if a_rows:
-                product_block_rows(W, A_prev, Z, j0, j1)
-            else:
-                product_block(W, np.bool_(False), A_prev, Z, j0, j1)
+        gemm(W, False, A_prev, False, Z)
+    for blk in prange(n_blocks(A_prev.shape[1])):
+        j0, j1 = block_product(W, np.bool_(False), A_prev, Z, product, blk)
         forward_epilogue(b, Z, A, D, code, slope, keep, key, j0, j1)
 
 
-def weight_grads(dZ, A_prev, a_rows, W, l2, dW, db, product, row_ok):
+def weight_grads(dZ, A_prev, W, l2, dW, db, product, row_ok):
     """dW = dZ A_prev^T / m + (l2 / m) W and db = sum of dZ's rows / m; one row per iteration.
 
-    With a_rows, A_prev is given as its transpose, (m, k). product is LOOPS, BLAS or GIVEN
-    (db only; dW is set to zero). row_ok[i] becomes 1 when row i of dW and db[i] are
-    finite, else 0: a sum of x * 0 over the row, which is NaN as soon as one x is not
-    finite (fastmath keeps that, since nnan and ninf are off).
+    product is LOOPS or BLAS. row_ok[i] becomes 1 when row i of dW and db[i] are finite,
+    else 0: a sum of x * 0 over the row, which is NaN as soon as one x is not finite
+    (fastmath keeps that, since nnan and ninf are off).
     """
     n, m = dZ.shape
-    k = A_prev.shape[1] if a_rows else A_prev.shape[0]
+    k = A_prev.shape[0]
     if product == BLAS:
-        if a_rows:
-            gemm(dZ, False, A_prev, False, dW)
-        else:
-            gemm(dZ, False, A_prev, True, dW)
+        gemm(dZ, False, A_prev, True, dW)
     # in dW's dtype, so that a float32 pass stays float32, which is faster
     inv_m, decay = dW.dtype.type(1.0 / m), dW.dtype.type(l2 / m)
     for i in prange(n):
         dz_row = dZ[i]
         db[i] = row_mean(dz_row, inv_m)
         dw_row = dW[i]
-        probe = db[i] * 0
-        if product == GIVEN:
-            for kk in range(k):
-                dw_row[kk] = 0
-        elif product == BLAS:
-            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
-        elif a_rows:
-            for kk in range(k):
-                dw_row[kk] = 0
-            for j in range(m):
-                d, a_row = dz_row[j], A_prev[j]
-                for kk in range(k):
-                    dw_row[kk] += d * a_row[kk]
-            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
-        else:
+        if product == LOOPS:
             for kk in range(k):
                 a_row = A_prev[kk]
                 acc = dz_row[0] * 0
                 for j in range(m):
                     acc += dz_row[j] * a_row[j]
                 dw_row[kk] = acc
-            probe = finish_grad_row(dw_row, W[i], inv_m, decay, probe)
+        probe = finish_grad_row(dw_row, W[i], inv_m, decay, db[i] * 0)
         row_ok[i] = 1.0 if probe == 0 else 0.0
 
 
@@ -351,14 +299,10 @@ def backprop(W, dZ, dZ_prev, Z_prev, D_prev, keep, code, slope, product):
 
     With code IDENTITY and keep 1 this is plain dA_prev = W^T dZ.
     """
-    m = dZ.shape[1]
     if product == BLAS:
         gemm(W, True, dZ, False, dZ_prev)
-    for blk in prange(n_blocks(m)):
-        j0 = blk * BLOCK
-        j1 = min(m, j0 + BLOCK)
-        if product == LOOPS:
-            product_block(W, np.bool_(True), dZ, dZ_prev, j0, j1)
+    for blk in prange(n_blocks(dZ.shape[1])):
+        j0, j1 = block_product(W, np.bool_(True), dZ, dZ_prev, product, blk)
         backward_epilogue(dZ_prev, Z_prev, D_prev, keep, code, slope, j0, j1)
 
 
@@ -385,156 +329,7 @@ def output_cost(ZL, AL, Y, dZ, code, partial, want_delta):
         partial[blk] = total
 
 
-@jit(inner=True)
-def block_column_max(Z, top, j0, j1):
-    """top[j - j0] = the largest Z[i, j] over the rows, for j in j0:j1, a row at a time."""
-    first = Z[0, j0:j1]
-    for j in range(j1 - j0):
-        top[j] = first[j]
-    for i in range(1, Z.shape[0]):
-        z_row = Z[i, j0:j1]
-        for j in range(j1 - j0):
-            top[j] = max(top[j], z_row[j])
-
-
-def softmax_rows(Z, A, scratch):
-    """A = softmax(Z) (n, m), column by column, a row of a column block at a time.
-
-    The arithmetic of `softmax_column`, in its order, with the column maxima and sums of
-    exponentials of block b in scratch[b] (2, width), so that every pass reads rows. Rows
-    are read through views, as in `forward_epilogue`, so that the loops vectorize.
-    """
-    n, m = Z.shape
-    width = scratch.shape[2]
-    for blk in prange(scratch.shape[0]):
-        j0 = blk * width
-        j1 = min(m, j0 + width)
-        top, sums = scratch[blk, 0], scratch[blk, 1]
-        block_column_max(Z, top, j0, j1)
-        for j in range(j1 - j0):
-            sums[j] = 0
-        for i in range(n):
-            z_row, a_row = Z[i, j0:j1], A[i, j0:j1]
-            for j in range(j1 - j0):
-                e = exp_nonpositive(z_row[j] - top[j])
-                a_row[j] = e
-                sums[j] += e
-        for i in range(n):
-            a_row = A[i, j0:j1]
-            for j in range(j1 - j0):
-                a_row[j] = a_row[j] / sums[j]
-
-
-def cost_sums(ZL, Y, code, scratch, tops, partial):
-    """Each column block's weighted sum of per-example costs into partial[block], from the
-    logits alone: the stand-alone cost ops, which need no A_L and no dZ.
-
-    The same costs as `output_cost`, computed a row of the block at a time, so that each
-    pass reads long contiguous runs and vectorizes. scratch (blocks, 2, width), float64,
-    sets the blocks: block b is columns b width to (b + 1) width; softmax's log-sum-exp
-    keeps its running sums of exponentials there, and its column maxima in tops (blocks,
-    width), of ZL's dtype, so that e**(z - max) is computed in that dtype. Y's row n_L,
-    when there is one, holds the example weights.
-    """
-    n, m = ZL.shape
-    weighted = Y.shape[0] > n
-    width = scratch.shape[2]
-    for blk in prange(scratch.shape[0]):
-        j0 = blk * width
-        j1 = min(m, j0 + width)
-        per, sums = scratch[blk, 0], scratch[blk, 1]
-        for j in range(j1 - j0):
-            per[j] = 0.0
-        if code == SOFTMAX:
-            top = tops[blk]
-            block_column_max(ZL, top, j0, j1)
-            for j in range(j1 - j0):
-                sums[j] = 0.0
-            for i in range(n):
-                z_row, y_row = ZL[i, j0:j1], Y[i, j0:j1]
-                for j in range(j1 - j0):
-                    sums[j] += exp_nonpositive(z_row[j] - top[j])
-                    per[j] -= y_row[j] * np.float64(z_row[j])
-            for j in range(j1 - j0):
-                per[j] += top[j] + np.log(sums[j])
-        elif not weighted:  # no per-example costs needed: one running sum per row
-            total = 0.0
-            for i in range(n):
-                z_row, y_row = ZL[i, j0:j1], Y[i, j0:j1]
-                if code == SIGMOID:
-                    acc = 0.0
-                    for j in range(j1 - j0):
-                        z = np.float64(z_row[j])
-                        acc += (max(z, 0.0) - z * y_row[j]
-                                + log1p_unit(exp_nonpositive(-abs(z))))
-                    total += acc
-                else:  # a row's squares in the data's dtype, the rows' sums in float64
-                    row = ZL[0, 0] * 0
-                    for j in range(j1 - j0):
-                        d = z_row[j] - y_row[j]
-                        row += d * d
-                    total += np.float64(row) / 2
-            partial[blk] = total
-            continue
-        elif code == SIGMOID:
-            for i in range(n):
-                z_row, y_row = ZL[i, j0:j1], Y[i, j0:j1]
-                for j in range(j1 - j0):
-                    z = np.float64(z_row[j])
-                    per[j] += (max(z, 0.0) - z * y_row[j]
-                               + log1p_unit(exp_nonpositive(-abs(z))))
-        else:
-            for i in range(n):
-                z_row, y_row = ZL[i, j0:j1], Y[i, j0:j1]
-                for j in range(j1 - j0):
-                    d = np.float64(z_row[j]) - y_row[j]
-                    per[j] += d * d / 2
-        total = 0.0
-        if weighted:
-            w_row = Y[n, j0:j1]
-            for j in range(j1 - j0):
-                total += per[j] * w_row[j]
-        else:
-            for j in range(j1 - j0):
-                total += per[j]
-        partial[blk] = total
-
-
-def activate(Z, A, code, slope):
-    """A = g(Z) over (n, m): softmax one column block per iteration, the element-wise
-    activations a block of whole rows per iteration, so that each streams contiguous rows
-    (and a call per row would cost more than a short row's arithmetic)."""
-    n, m = Z.shape
-    if code == SOFTMAX:
-        for blk in prange(n_blocks(m)):
-            activate_block(Z, A, code, slope, blk * BLOCK, min(m, blk * BLOCK + BLOCK))
-    else:
-        for blk in prange(n_blocks(n)):
-            r0, r1 = blk * BLOCK, min(n, blk * BLOCK + BLOCK)
-            activate_block(Z[r0:r1], A[r0:r1], code, slope, 0, m)
-
-
-def derivative(dA, Z, dZ, code, slope):
-    """dZ = dA * g'(Z) over (n, m)."""
-    n, m = Z.shape
-    for i in prange(n):
-        for j in range(m):
-            dZ[i, j] = activation_grad(dA[i, j], Z[i, j], code, slope)
-
-
-def mask(key, keep, D):
-    """Dropout keep mask (n, m) of the stream `key`, one column block per iteration."""
-    m = D.shape[1]
-    for blk in prange(n_blocks(m)):
-        mask_block(key, keep, D, blk * BLOCK, min(m, blk * BLOCK + BLOCK))
-
-
 forward_serial, forward_parallel = serial_and_parallel(forward)
-activate_serial, activate_parallel = serial_and_parallel(activate)
-derivative_serial, derivative_parallel = serial_and_parallel(derivative)
-mask_serial, mask_parallel = serial_and_parallel(mask)
 weight_grads_serial, weight_grads_parallel = serial_and_parallel(weight_grads)
 backprop_serial, backprop_parallel = serial_and_parallel(backprop)
 output_cost_serial = jit(output_cost)  # networks call it serially; no parallel copy
-cost_sums_serial, cost_sums_parallel = serial_and_parallel(cost_sums)
-softmax_rows_serial, softmax_rows_parallel = serial_and_parallel(softmax_rows)

@@ -24,7 +24,6 @@ import numba
 import numpy as np
 
 from .. import config
-from ..spec import ADAM
 from ._jit import jit
 from .layers import (BLOCK, IDENTITY, backward_epilogues, forward_epilogues, gradient_epilogues,
                      output_cost_serial)
@@ -211,19 +210,21 @@ def param_views(theta, sizes, offsets):
 
 
 @jit(inner=True)
-def set_hyperparameters(hp, opt, lr, step):
-    """hp = (lr, beta|beta1, 1-beta|1-beta1, beta2, 1-beta2, eps, 1-beta1^t, 1-beta2^t)."""
-    code, beta, beta1, beta2, eps = opt
-    b = beta1 if code == ADAM else beta
-    hp[0] = lr
-    hp[1] = b
-    hp[2] = 1 - b
-    hp[3] = beta2
-    hp[4] = 1 - beta2
-    hp[5] = eps
-    hp[6] = 1 - beta1 ** np.float64(step)
-    hp[7] = 1 - beta2 ** np.float64(step)
+def hyperparameters(opt, lr, step):
+    """The hp of `updates.optimizer_step` at step t: (lr, beta, 1 - beta, beta2, 1 - beta2,
+    epsilon, 1 - beta^t, 1 - beta2^t), from opt = `OptSpec.compiled()` (beta is beta1 for
+    adam). t is a float, so that the powers are libm's in compiled code and in Python."""
+    _, beta, beta2, eps = opt
+    t = float(step)
+    return (float(lr), beta, 1 - beta, beta2, 1 - beta2, eps, 1 - beta ** t, 1 - beta2 ** t)
 
+
+@jit(inner=True)
+def set_hyperparameters(hp, opt, lr, step):
+    """hp[:] = `hyperparameters`(opt, lr, step)."""
+    values = hyperparameters(opt, lr, step)
+    for i in range(8):
+        hp[i] = values[i]
 
 
 class Gram:
@@ -330,7 +331,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, s
             losses[e] += cost * mb / m
             if state is not None:
                 state.step(views[3][0], float(lrs[e]), l2)
-            set_hyperparameters.py_func(hp, opt, float(lrs[e]), step)
+            hp[:] = hyperparameters.py_func(opt, float(lrs[e]), step)
             step_kernel(theta, grad, v, s, code, hp)
         if not np.isfinite(losses[e]):
             break

@@ -28,7 +28,7 @@ from ._jit import clone, jit
 from .elementary import exp_nonpositive, log1p_unit
 from .layers import (layer_stream, output_column, sigmoid, sigmoid_grad, sigmoid_of, tanh,
                      tanh_grad)
-from .network import set_hyperparameters
+from .network import hyperparameters, set_hyperparameters
 from .updates import gather_columns_serial, optimizer_step_serial
 
 #: The output activation of `forward_cost`; each compiled copy in `FUSED` sets its own.
@@ -226,7 +226,7 @@ def train_steps(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, stac
                 losses[e:] = np.nan
                 return step
             losses[e] += cost * mb / m
-            set_hyperparameters.py_func(hp, opt, lr, step)
+            hp[:] = hyperparameters.py_func(opt, lr, step)
             optimizer_step_serial(theta, grad, v, s, opt[0], hp)
     return step
 

@@ -2,14 +2,14 @@
 
 Optimizer hyperparameters arrive in ``hp``, an array of the parameters' dtype, so the
 arithmetic stays in that dtype: hp = (lr, beta, 1 - beta, beta2, 1 - beta2, epsilon,
-1 - beta1**t, 1 - beta2**t) for momentum/rmsprop/adam (beta is beta1 for adam).
+1 - beta**t, 1 - beta2**t), beta being beta1 for adam (``network.hyperparameters``).
 """
 import math
 
 from numba import prange
 
 from .. import config
-from ..spec import GD, MOMENTUM, RMSPROP
+from ..spec import GD, MOMENTUM, NESTEROV, RMSPROP
 from ._jit import jit, serial_and_parallel
 from .layers import row_moments
 
@@ -18,8 +18,8 @@ SQUARES_RUN = 1024
 
 
 def optimizer_step(theta, grad, v, s, code, hp):
-    """One in-place step of gd, momentum, rmsprop or adam over flat arrays; gd reads hp[0]
-    alone, so its hp may have that one element."""
+    """One in-place step of the optimizer `code` (``spec.Optimizer``) over flat arrays; the
+    formulas are those of ``kernels.reference``. gd reads hp[0] alone."""
     lr = hp[0]
     if code == GD:
         for i in prange(theta.size):
@@ -30,6 +30,11 @@ def optimizer_step(theta, grad, v, s, code, hp):
         for i in prange(theta.size):
             v[i] = b1 * v[i] + c1 * grad[i]
             theta[i] -= lr * v[i]
+    elif code == NESTEROV:
+        for i in prange(theta.size):
+            g = grad[i]
+            v[i] = b1 * v[i] + c1 * g
+            theta[i] -= lr * (b1 * v[i] + c1 * g)
     elif code == RMSPROP:
         for i in prange(theta.size):
             g = grad[i]

@@ -16,25 +16,16 @@ from types import SimpleNamespace
 import numpy as np
 from numba import cuda, float32, float64
 
-from .. import hashing, scalar
-from ..spec import GD, MOMENTUM, RMSPROP, SOFTMAX
-
-_S = scalar.compiled(cuda.jit(device=True))
-activation_value, activation_grad = _S.activation_value, _S.activation_grad
-softmax_column, output_column, row_moments = _S.softmax_column, _S.output_column, _S.row_moments
-layer_stream = _S.layer_stream
+from .. import hashing
+from ..spec import GD, MOMENTUM, NESTEROV, RMSPROP
+from . import elementwise
+from .device_functions import (activation_grad, activation_value, keep_bit, layer_stream,
+                               output_column)
 
 #: Slots of the step-control array ``ctl`` (int64, on the device): the optimizer step t
 #: (which also keys the dropout streams), the current mini-batch's first position in its
 #: epoch's permutation, and that epoch's index into the call's perms, lrs and losses.
 STEP, START, EPOCH = 0, 1, 2
-
-
-@cuda.jit(device=True)
-def keep_bit(key, unit, example, keep):
-    """1 when the dropout hash of (stream key, unit, example) is below keep."""
-    rk = hashing.row_key(key, np.uint64(unit))
-    return 1 if hashing.uniform(rk, np.uint64(example)) < keep else 0
 
 
 def build(dtype, tile, tpb, reg=1):
@@ -255,13 +246,16 @@ def build(dtype, tile, tpb, reg=1):
                 cuda.atomic.max(flag, 0, 1)
 
     def _update_one(theta, grad, v, s, i, code, lr, b1, c1, b2, c2, eps, bc1, bc2):
-        """Parameter i's step of gd, momentum, rmsprop or adam."""
+        """Parameter i's step of the optimizer `code`, by ``kernels.reference``'s formulas."""
         g = grad[i]
         if code == GD:
             theta[i] -= lr * g
         elif code == MOMENTUM:
             v[i] = b1 * v[i] + c1 * g
             theta[i] -= lr * v[i]
+        elif code == NESTEROV:
+            v[i] = b1 * v[i] + c1 * g
+            theta[i] -= lr * (b1 * v[i] + c1 * g)
         elif code == RMSPROP:
             s[i] = b2 * s[i] + c2 * g * g
             theta[i] -= lr * g / (math.sqrt(s[i]) + eps)
@@ -273,7 +267,7 @@ def build(dtype, tile, tpb, reg=1):
     update_one = cuda.jit(device=True)(_update_one)
 
     def optimizer_step(theta, grad, v, s, flag, code, lrs, ctl, beta, beta2, eps):
-        """Step t = ctl[STEP] of gd, momentum, rmsprop or adam over the flat parameters, in
+        """Step t = ctl[STEP] of the optimizer `code` over the flat parameters, in
         place, with learning rate lrs[ctl[EPOCH]]; nothing when flag[0] is raised (a cost
         or gradient was not finite). beta is beta1 for adam."""
         if flag[0] != 0:
@@ -435,62 +429,10 @@ def build(dtype, tile, tpb, reg=1):
             for r in range(r0, n, sr):
                 out[r, j] = X[row, r]
 
-    def activate(Z, A, code, slope):
-        """A = g(Z) element-wise, or softmax over each column."""
-        n, m = Z.shape
-        for j in range(cuda.grid(1), m, cuda.gridsize(1)):
-            if code == SOFTMAX:
-                softmax_column(Z, A, j)
-            else:
-                for i in range(n):
-                    A[i, j] = activation_value(Z[i, j], code, slope)
-
-    def derivative(dA, Z, dZ, code, slope):
-        """dZ = dA * g'(Z), element-wise."""
-        n, m = Z.shape
-        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
-            i, j = p // m, p % m
-            dZ[i, j] = activation_grad(dA[i, j], Z[i, j], code, slope)
-
-    def mask(key, keep, D):
-        """Dropout keep mask of the stream `key`."""
-        n, m = D.shape
-        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
-            i, j = p // m, p % m
-            D[i, j] = keep_bit(key, i, j, keep)
-
-    def scale_mask(A, D, keep, out):
-        """out = A * D / keep, element-wise."""
-        n, m = A.shape
-        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
-            i, j = p // m, p % m
-            out[i, j] = A[i, j] * D[i, j] / keep
-
-    def subtract(A, B, out):
-        """out = A - B, element-wise."""
-        n, m = A.shape
-        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
-            i, j = p // m, p % m
-            out[i, j] = A[i, j] - B[i, j]
-
-    def moments(X, mean, std):
-        """Mean and population std of each row of X (n_x, m); a zero std becomes 1."""
-        for r in range(cuda.grid(1), X.shape[0], cuda.gridsize(1)):
-            mean[r], std[r] = row_moments(X, r)
-
-    def standardize(X, mean, std, out):
-        """out = (X - mean) / std per row."""
-        n, m = X.shape
-        for p in range(cuda.grid(1), n * m, cuda.gridsize(1)):
-            r, j = p // m, p % m
-            out[r, j] = (X[r, j] - mean[r]) / std[r]
-
     sources = dict(forward=forward, weight_grads=weight_grads, backprop=backprop,
                    output_cost=output_cost, sum_squares=sum_squares, add_loss=add_loss,
                    check_finite=check_finite, optimizer_step=optimizer_step, advance=advance,
-                   train_small=train_small, gather=gather, activate=activate,
-                   derivative=derivative, mask=mask, scale_mask=scale_mask, subtract=subtract,
-                   moments=moments, standardize=standardize)
+                   train_small=train_small, gather=gather, **elementwise.SOURCES)
     namespace = SimpleNamespace(tile=T, reg=R, tpb=tpb, sources=sources)
     for name, fn in sources.items():
         setattr(namespace, name, cuda.jit(fn))

@@ -343,12 +343,31 @@ def adam_update(theta, grad, v, s, lr, step, beta1, beta2, epsilon):
     theta -= t(lr) * v_hat / (np.sqrt(s_hat) + t(epsilon))
 
 
+def _nesterov_update(theta, grad, v, lr, beta):
+    """In place: v = beta v + (1 - beta) grad; theta -= lr (beta v + (1 - beta) grad).
+
+    Nesterov's momentum steps along the momentum looked ahead by one step. With v in the
+    course's units (a moving average), this is ``torch.optim.SGD(momentum=beta,
+    nesterov=True)`` at learning rate lr (1 - beta).
+    """
+    t = theta.dtype.type
+    v *= t(beta)
+    v += t(1 - beta) * grad
+    theta -= t(lr) * (t(beta) * v + t(1 - beta) * grad)
+
+
 def optimizer_update(theta, grad, states, lr, step, opt):
-    """Dispatch one step of `opt` (an OptSpec) over flat arrays; states as from `opt.n_states`."""
+    """Dispatch one step of `opt` (an OptSpec) over flat arrays; states as from `opt.n_states`.
+
+    "nesterov" has no op of its own: v = beta v + (1 - beta) grad, then
+    theta -= lr (beta v + (1 - beta) grad).
+    """
     if opt.name == "gd":
         gd_update(theta, grad, lr)
     elif opt.name == "momentum":
         momentum_update(theta, grad, states[0], lr, opt.beta)
+    elif opt.name == "nesterov":
+        _nesterov_update(theta, grad, states[0], lr, opt.beta)
     elif opt.name == "rmsprop":
         rmsprop_update(theta, grad, states[0], lr, opt.beta2, opt.epsilon)
     else:
