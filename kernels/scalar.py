@@ -8,11 +8,12 @@ to type on the CUDA target, and without it the CPU pays for the calls.
 The activation codes are `kernels.spec`'s table.
 """
 import math
-from types import FunctionType, SimpleNamespace
+from types import SimpleNamespace
 
 import numpy as np
 
 from . import hashing
+from .clone import clone
 from .spec import LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH
 
 #: The elementary functions the helpers call, each only where its name says: e**x for
@@ -142,12 +143,8 @@ def compiled(decorate, **elementary):
     """The helpers compiled by `decorate`, each calling the others' compiled copies, and
     the functions in `elementary` (by name: exp_nonpositive, log1p_unit, tanh) in place of
     libm's."""
-    namespace = dict(globals())
-    namespace.update(elementary)
+    namespace = dict(globals(), **elementary)
     out = {}
     for name in __all__:
-        fn = globals()[name]
-        copy = FunctionType(fn.__code__, namespace, name, fn.__defaults__)
-        copy.__qualname__, copy.__doc__ = fn.__qualname__, fn.__doc__
-        namespace[name] = out[name] = decorate(copy)
+        namespace[name] = out[name] = decorate(clone(globals()[name], namespace=namespace))
     return SimpleNamespace(**out)

@@ -7,6 +7,7 @@ layout, so one update kernel serves the whole network.
 """
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -52,6 +53,22 @@ def check_name(name, valid, what):
     if not isinstance(name, str) or name not in valid:
         raise ValueError(f"unknown {what} {name!r}; valid names are {sorted(valid)}")
     return name
+
+
+class CompiledNet(NamedTuple):
+    """A `NetSpec` as compiled kernels read it (Numba takes a named tuple as an argument)."""
+
+    #: int64 (L + 1,): n_0 .. n_L
+    sizes: np.ndarray
+    #: int64 (L + 1,): where W_l starts in theta, for l = 1..L, then n_params
+    offsets: np.ndarray
+    #: float64 (L + 1,): the dropout keep probability of each layer
+    keeps: np.ndarray
+    #: the hidden and the output activation codes
+    act: int
+    out: int
+    slope: float
+    l2: float
 
 
 @dataclass(frozen=True)
@@ -131,11 +148,12 @@ class NetSpec:
         return views
 
     def compiled(self):
-        """The spec as plain scalars and arrays for compiled kernels."""
-        return (np.asarray(self.sizes, dtype=np.int64), self.offsets,
-                ACTIVATION_CODES[self.activation], ACTIVATION_CODES[self.output],
-                float(self.slope), float(self.l2),
-                np.asarray(self.keep_probs, dtype=np.float64))
+        """The spec as compiled kernels take it, a `CompiledNet`."""
+        return CompiledNet(np.asarray(self.sizes, dtype=np.int64), self.offsets,
+                           np.asarray(self.keep_probs, dtype=np.float64),
+                           np.int64(ACTIVATION_CODES[self.activation]),
+                           np.int64(ACTIVATION_CODES[self.output]), float(self.slope),
+                           float(self.l2))
 
 
 @dataclass(frozen=True)

@@ -390,7 +390,7 @@ def test_python_steps_equal_the_compiled_fused_loop(dtype):
         ws = Workspace(spec.sizes, 16, theta.dtype, spec.n_params)
         stack, Yb = ws.stacked(spec.sizes)
         losses = np.zeros(3)
-        args = (theta, v, s, X, Y, perms, np.array([0.05, 0.04, 0.03]), engine._net(spec),
+        args = (theta, v, s, X, Y, perms, np.array([0.05, 0.04, 0.03]), spec.compiled(),
                 OptSpec("adam").compiled(), 16, np.uint64(9), 0, stack, Yb, ws.grad,
                 ws.hp, losses, False, False)
         forward_cost, loop = small.FUSED[SIGMOID]

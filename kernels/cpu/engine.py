@@ -26,11 +26,6 @@ from .threads import serialized
 _CHUNK = 4096
 
 
-def _net(spec):
-    sizes, offsets, act, out, slope, l2, keeps = spec.compiled()
-    return (sizes, offsets, keeps, np.int64(act), np.int64(out), slope, l2)
-
-
 def _chunks(X):
     """(start, X0): column chunks of X (n_0, m), each as sample-major rows (mb, n_0)."""
     m = X.shape[1]
@@ -63,7 +58,7 @@ def _fused_forward(theta, X, Y, net, spec, capacity, out, seed=np.uint64(0), ste
     Returns that sum and the buffers, which hold the last chunk's pass."""
     stack, Yb = _fused_buffers(spec, capacity, theta.dtype)
     A, L, n0, nL = stack[0], len(spec.sizes) - 1, spec.sizes[0], spec.sizes[-1]
-    forward_cost = _FUSED[int(net[4])][0]
+    forward_cost = _FUSED[int(net.out)][0]
     total = 0.0
     for start in range(0, X.shape[1], capacity):
         mb = min(capacity, X.shape[1] - start)
@@ -80,9 +75,9 @@ def network_output(theta, X, spec):
     out = np.empty((spec.sizes[-1], X.shape[1]), theta.dtype)
     capacity = _fused_capacity(spec, X.shape[1])
     if capacity:
-        _fused_forward(theta, X, X[:, :0], _net(spec), spec, capacity, out)
+        _fused_forward(theta, X, X[:, :0], spec.compiled(), spec, capacity, out)
         return out
-    net = _net(spec)
+    net = spec.compiled()
     ws = Workspace(spec.sizes, min(X.shape[1], _CHUNK), theta.dtype, 0)
     for start, X0 in _chunks(X):
         mb = X0.shape[0]
@@ -94,7 +89,7 @@ def network_output(theta, X, spec):
 
 @serialized
 def network_cost(theta, X, Y, spec, sample_weight=None):
-    data_only = _net(spec)[:6] + (0.0,)
+    data_only = spec.compiled()._replace(l2=0.0)
     m = X.shape[1]
     Y = with_weight_row(Y, sample_weight)
     capacity = _fused_capacity(spec, m)
@@ -118,7 +113,7 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_w
     m = X.shape[1]
     Y = with_weight_row(Y, sample_weight)
     if _fused_capacity(spec, m) == m:
-        net = _net(spec)
+        net = spec.compiled()
         AL = np.empty((spec.sizes[-1], m), theta.dtype)
         cost, (stack, _) = _fused_forward(theta, X, Y, net, spec, m, AL,
                                           np.uint64(0 if seed is None else seed), int(step),
@@ -127,7 +122,7 @@ def cost_and_gradients(theta, X, Y, spec, seed=None, step=0, grad=None, sample_w
         return float(cost / m), grad
     X0 = np.ascontiguousarray(X.T)
     ws = Workspace(spec.sizes, X0.shape[0], theta.dtype, 0)
-    cost = _network_pass(theta, grad, X0, Y, _net(spec), ws, 0 if seed is None else seed,
+    cost = _network_pass(theta, grad, X0, Y, spec.compiled(), ws, 0 if seed is None else seed,
                          int(step), dropout, "gradient")
     return float(cost), grad
 
@@ -166,13 +161,13 @@ def _train_epochs(theta, states, X, Y, perms, lrs, spec, opt, batch_size, seed, 
     m = X.shape[0]
     static = batch_size >= m and bool(np.all(perms == np.arange(m)))
     use_gram = static and _gram_pays(spec, opt, m, batch_size, len(lrs), ws.gram_ready)
-    lrs, net, opt_codes = np.asarray(lrs, np.float64), _net(spec), opt.compiled()
+    lrs, net, opt_codes = np.asarray(lrs, np.float64), spec.compiled(), opt.compiled()
     fused = spec.largest_kernel(batch_size) < config.FUSED_MAX_WORK and not use_gram
     layout = "stacked" if fused else "flat"
     seed, step, have_A0 = np.uint64(seed), int(step), static and ws.batch_ready == layout
     if fused:
         stack, Yb = ws.stacked(spec.sizes)
-        forward_cost, train_loop_small = _FUSED[int(net[4])]
+        forward_cost, train_loop_small = _FUSED[int(net.out)]
         args = (theta, v, s, X, Y, perms, lrs, net, opt_codes, int(batch_size), seed, step,
                 stack, Yb, ws.grad, ws.hp, losses, static, have_A0)
         if _loop_compiled_here(train_loop_small, args, spec.output):
@@ -329,7 +324,7 @@ def _compile_fused_parts(dtype, output):
     from ..warmup import cases
     theta, states, X, Y, spec, opt = next(cases(dtype, (output,)))
     stack, _ = _fused_buffers(spec, 4, theta.dtype)
-    _backward(theta, np.empty_like(theta), stack, _net(spec), False, 4)
+    _backward(theta, np.empty_like(theta), stack, spec.compiled(), False, 4)
     hp = np.zeros(8, theta.dtype)
     U.optimizer_step_serial(theta, np.zeros_like(theta), theta[:0], theta[:0], GD, hp)
     _LOOP_HERE[0] = True

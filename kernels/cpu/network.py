@@ -103,11 +103,11 @@ def stream_key(seed, step, layer):
 
 
 def plain(net):
-    """`net` with Python numbers and lists, which cost less than NumPy scalars to pass to a
-    compiled kernel from Python: (sizes, offsets, keeps, act, out, slope, l2)."""
-    sizes, offsets, keeps, act, out, slope, l2 = net
-    return ([int(n) for n in sizes], [int(o) for o in offsets], [float(k) for k in keeps],
-            int(act), int(out), float(slope), float(l2))
+    """`net` (a `CompiledNet`) with Python numbers and lists, which cost less than NumPy
+    scalars to pass to a compiled kernel from Python."""
+    return net._replace(sizes=[int(n) for n in net.sizes], offsets=[int(o) for o in net.offsets],
+                        keeps=[float(k) for k in net.keeps], act=int(net.act),
+                        out=int(net.out))
 
 
 def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, activate_output, WA=None):
@@ -119,7 +119,7 @@ def forward_pass(Ws, bs, X0, views, net, seed, step, dropout, activate_output, W
     (the Gram path of `train_loop`).
     """
     Zs, As, Ds, _ = views
-    sizes, _, keeps, act, out, slope, _ = net
+    keeps, act, out, slope = net.keeps, net.act, net.out, net.slope
     L = len(Ws)
     A_prev = X0.T
     for l in range(1, L + 1):
@@ -142,7 +142,7 @@ def cost_of_output(Ws, Y, views, net, partial, want_delta, first_squares=None):
     targets, then the example weights w. first_squares, when given, is ||W_1||^2 known by
     the caller (the Gram path)."""
     Zs, As, _, dZs = views
-    out, l2 = net[4], net[6]
+    out, l2 = net.out, net.l2
     mb = Y.shape[1]
     nb = -(-mb // BLOCK)
     output_cost_serial(Zs[-1], As[-1], Y, dZs[-1], out, partial[:nb], want_delta)
@@ -165,7 +165,7 @@ def backward_pass(Ws, dWs, dbs, X0, views, net, dropout, db_only_first=False):
     Returns whether every dW and db is finite.
     """
     Zs, As, Ds, dZs = views
-    _, _, keeps, act, _, slope, l2 = net
+    keeps, act, slope, l2 = net.keeps, net.act, net.slope, net.l2
     finite = True
     for l in range(len(Ws), 0, -1):
         W, dZ, dW = Ws[l - 1], dZs[l - 1], dWs[l - 1]
@@ -185,8 +185,8 @@ def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, mode):
     the A buffer and returns 0, "cost" returns the cost, "gradient" the cost with its
     gradient in `grad`."""
     net = plain(net)
-    sizes = net[0]
-    Ws, bs = param_views(theta, sizes, net[1])
+    sizes = net.sizes
+    Ws, bs = param_views(theta, sizes, net.offsets)
     mb = X0.shape[0]
     views = batch_views(ws, sizes, mb, mb)
     forward_pass(Ws, bs, X0, views, net, seed, step, dropout, mode == "output")
@@ -194,7 +194,7 @@ def network_pass(theta, grad, X0, Y, net, ws, seed, step, dropout, mode):
         return 0.0
     cost = cost_of_output(Ws, Y, views, net, ws.partial, mode == "gradient")
     if mode == "gradient":
-        dWs, dbs = param_views(grad, sizes, net[1])
+        dWs, dbs = param_views(grad, sizes, net.offsets)
         backward_pass(Ws, dWs, dbs, X0, views, net, dropout)
     return cost
 
@@ -288,7 +288,7 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, s
     Fills losses[e] with epoch e's mean cost and returns the number of steps taken so far.
     """
     net = plain(net)
-    sizes, offsets, keeps, l2 = net[0], net[1], net[2], net[6]
+    sizes, offsets, keeps, l2 = net.sizes, net.offsets, net.keeps, net.l2
     m, n0, nY = X.shape[0], sizes[0], Y.shape[1]
     dropout = min(keeps) < 1.0
     code = int(opt[0])

@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import hashing
 from ..spec import IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, TANH
-from ._jit import clone, jit
+from ..clone import clone
+from ._jit import jit
 from .elementary import exp_nonpositive, log1p_unit
 from .layers import (layer_stream, output_column, sigmoid, sigmoid_grad, sigmoid_of, tanh,
                      tanh_grad)
@@ -173,7 +174,7 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
     Training stops before the first step whose cost or gradient is not finite; that epoch
     and the ones after it get a NaN loss. Returns the number of steps taken so far.
     """
-    sizes, keeps = net[0], net[2]
+    sizes, keeps = net.sizes, net.keeps
     m = X.shape[0]
     n0 = sizes[0]
     dropout = np.bool_(False)
@@ -206,7 +207,7 @@ def train_steps(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, stac
     `FUSED`), backward pass and optimizer step, called once a step, in the same order and
     on the same buffers, so the parameters come out bit for bit the same. A step costs a
     few microseconds more in calls from Python."""
-    sizes, keeps = net[0], net[2]
+    sizes, keeps = net.sizes, net.keeps
     m, n0 = X.shape[0], int(sizes[0])
     dropout = bool(np.any(keeps < 1.0))
     A0 = stack[0][0]
