@@ -69,6 +69,8 @@ class CompiledNet(NamedTuple):
     out: int
     slope: float
     l2: float
+    #: whether any layer keeps less than all its units (`NetSpec.uses_dropout`)
+    dropout: bool
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class NetSpec:
 
     @property
     def uses_dropout(self):
+        """Whether any layer keeps less than all its units."""
         return any(k < 1.0 for k in self.keep_probs)
 
     def unpack(self, theta):
@@ -153,7 +156,7 @@ class NetSpec:
                            np.asarray(self.keep_probs, dtype=np.float64),
                            np.int64(ACTIVATION_CODES[self.activation]),
                            np.int64(ACTIVATION_CODES[self.output]), float(self.slope),
-                           float(self.l2))
+                           float(self.l2), self.uses_dropout)
 
 
 @dataclass(frozen=True)

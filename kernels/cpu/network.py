@@ -288,9 +288,9 @@ def train_loop(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, ws, s
     Fills losses[e] with epoch e's mean cost and returns the number of steps taken so far.
     """
     net = plain(net)
-    sizes, offsets, keeps, l2 = net.sizes, net.offsets, net.keeps, net.l2
+    sizes, offsets, l2 = net.sizes, net.offsets, net.l2
     m, n0, nY = X.shape[0], sizes[0], Y.shape[1]
-    dropout = min(keeps) < 1.0
+    dropout = net.dropout
     code = int(opt[0])
     grad, hp = ws.grad, ws.hp
     Ws, bs = param_views(theta, sizes, offsets)

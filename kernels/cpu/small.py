@@ -43,7 +43,8 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     Fills Z[l], A[l] (and the masks D[l]) of every layer, A[L] with the output
     activation, and dZ[L] = w (A[L] - Y); J = (1/mb) sum_j w_j c_j + the L2 term.
     """
-    sizes, offsets, keeps, act, out, slope, l2 = net
+    sizes, offsets, keeps = net.sizes, net.offsets, net.keeps
+    act, slope, l2 = net.act, net.slope, net.l2
     A, Z, D, dZ = stack
     L = sizes.size - 1
     squares = 0.0
@@ -97,7 +98,7 @@ def forward_cost(theta, Yb, stack, net, seed, step, dropout, mb):
     else:
         ZL, AL = Z[L, :nL], A[L, :nL]
         for j in range(mb):
-            total += output_column(ZL, AL, Yb, j, out) * w[j]
+            total += output_column(ZL, AL, Yb, j, net.out) * w[j]
     for i in range(nL):
         a, y, d = A[L, i], Yb[i], dZ[L, i]
         for j in range(mb):
@@ -113,7 +114,8 @@ def backward(theta, grad, stack, net, dropout, mb):
     dZ_prev = (W^T dZ) * D_prev / keep * g'(Z_prev). Returns whether every gradient is
     finite (a sum of x * 0, which fastmath keeps since nnan and ninf are off).
     """
-    sizes, offsets, keeps, act, _, slope, l2 = net
+    sizes, offsets, keeps = net.sizes, net.offsets, net.keeps
+    act, slope, l2 = net.act, net.slope, net.l2
     A, Z, D, dZ = stack
     inv_m, decay = 1.0 / mb, l2 / mb
     probe = 0.0
@@ -174,12 +176,9 @@ def train_loop_small(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step,
     Training stops before the first step whose cost or gradient is not finite; that epoch
     and the ones after it get a NaN loss. Returns the number of steps taken so far.
     """
-    sizes, keeps = net.sizes, net.keeps
+    sizes, dropout = net.sizes, net.dropout
     m = X.shape[0]
     n0 = sizes[0]
-    dropout = np.bool_(False)
-    for l in range(sizes.size):
-        dropout = dropout or keeps[l] < 1.0
     for e in range(lrs.size):
         losses[e] = 0.0
         for start in range(0, m, batch):
@@ -207,9 +206,8 @@ def train_steps(theta, v, s, X, Y, perms, lrs, net, opt, batch, seed, step, stac
     `FUSED`), backward pass and optimizer step, called once a step, in the same order and
     on the same buffers, so the parameters come out bit for bit the same. A step costs a
     few microseconds more in calls from Python."""
-    sizes, keeps = net.sizes, net.keeps
+    sizes, dropout = net.sizes, net.dropout
     m, n0 = X.shape[0], int(sizes[0])
-    dropout = bool(np.any(keeps < 1.0))
     A0 = stack[0][0]
     for e in range(len(lrs)):
         losses[e] = 0.0
