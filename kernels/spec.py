@@ -174,6 +174,7 @@ class OptSpec:
 
     @property
     def code(self):
+        """This optimizer's code in the `Optimizer` table."""
         return OPTIMIZER_CODES[self.name]
 
     @property
