@@ -58,8 +58,8 @@ def _fill(cache, codes):
     """Fill `cache` for the warm runs: every code's compiled kernels, the training loops
     that helper processes compile included."""
     for code in codes:
-        subprocess.run([sys.executable, "-c", _with_cache(cache, code)
-                        + "import kernels.cpu\nkernels.cpu.engine._wait_for_compiles()\n"], check=True)
+        wait = "import kernels.cpu.engine\nkernels.cpu.engine._wait_for_compiles()\n"
+        subprocess.run([sys.executable, "-c", _with_cache(cache, code) + wait], check=True)
 
 
 class ImportToFirstFit:
