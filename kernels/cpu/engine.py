@@ -270,10 +270,7 @@ def _loop_compiled_here(loop, args, output):
     later calls load the loop from the cache, or compile it here if it did not get there.
     With one core, in a daemon process, or during `nn.warmup`, the loop compiles here.
     """
-    try:
-        key = (loop, tuple(numba.typeof(a) for a in args))
-    except Exception:  # noqa: BLE001 (an argument Numba cannot type: let the call say so)
-        return True
+    key = (loop, _argument_kinds(args))
     if key in _LOOP_HELPERS:
         helper = _LOOP_HELPERS[key]
         if helper is None or helper.poll() is not None:  # exited (and reaped)
@@ -281,11 +278,26 @@ def _loop_compiled_here(loop, args, output):
             return True
         return False
     _LOOP_HELPERS[key] = None
-    if _LOOP_HERE[0] or key[1] in loop.overloads or _in_cache(loop, key[1]):
+    if _LOOP_HERE[0]:
+        return True
+    try:
+        sig = tuple(numba.typeof(a) for a in args)
+    except Exception:  # noqa: BLE001 (an argument Numba cannot type: let the call say so)
+        return True
+    if sig in loop.overloads or _in_cache(loop, sig):
         return True
     dtype = args[0].dtype.name
     _LOOP_HELPERS[key] = _compile_elsewhere(f"c._compile_fused_parts({dtype!r}, {output!r})")
     return _LOOP_HELPERS[key] is None
+
+
+def _argument_kinds(args):
+    """What tells the compilations of a loop apart, in the arguments `args`: each array's
+    dtype, dimensions and C order, the type of anything else. It costs far less than
+    Numba's typeof, which `_loop_compiled_here` asks only when a kind is new: a small
+    network's fit calls it every chunk of epochs."""
+    return tuple((a.dtype, a.ndim, a.flags.c_contiguous) if isinstance(a, np.ndarray)
+                 else type(a) for a in args)
 
 
 def _wait_for_compiles(timeout=None):
