@@ -84,8 +84,8 @@ class DeviceTrainer(DeviceNetwork):
         views = self.views(mb)
         if gather:
             for data, batch in ((self.X, views[0]), (self.Y, views[1])):
-                self._on_stream(self.K.gather, rt.grid2(mb, batch.shape[0]))(data, self._perms,
-                                                                          self.ctl, batch)
+                self._on_stream(self.K.gather, rt.grid2(mb, batch.shape[0]))(
+                    data, self._perms, self.ctl, batch)
         self.forward(views, self.seed, self.spec.uses_dropout, False)
         self.backward_with_cost(views, self.spec.uses_dropout, self._losses, mb / self.m)
         v, s = self._optimizer_states()
